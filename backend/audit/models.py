@@ -1,0 +1,44 @@
+"""The append-only audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Index, String, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.extensions import db
+from backend.models_base import BigIntPK, utcnow
+
+
+class AuditEvent(db.Model):
+    """Who did what to which record, and the changed fields before and after.
+
+    Rows are only ever inserted: the ORM refuses updates and deletes, and the
+    migration adds database triggers that refuse them too.
+    """
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # No foreign key: the trail outlives anything it mentions.
+    actor_id: Mapped[Optional[int]] = mapped_column(index=True)
+    actor_name: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64), index=True)
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    # The area the entity belongs to: decides which admins see the event.
+    area_code: Mapped[Optional[str]] = mapped_column(String(12), index=True)
+    before: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    after: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    request_id: Mapped[Optional[str]] = mapped_column(String(128))
+    ip: Mapped[Optional[str]] = mapped_column(String(45))
+
+
+@event.listens_for(AuditEvent, "before_update")
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_change(_mapper: Any, _connection: Any, target: AuditEvent) -> None:
+    raise RuntimeError(f"audit event {target.id} is append-only")

@@ -1,0 +1,87 @@
+"""Recording and reading the audit trail. Every write in every capability calls record()."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from flask import g, has_request_context, request
+from sqlalchemy import select
+
+from backend.areas import service as areas_service
+from backend.audit.models import AuditEvent
+from backend.extensions import db
+from backend.pagination import Page, decode_cursor, paginate
+
+if TYPE_CHECKING:
+    from backend.accounts.models import User
+
+CLI_ACTOR = "cli"
+
+
+def jsonable(value: Any) -> Any:
+    """A value as it can be stored in a JSON column."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, UUID | Decimal):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fields whose values differ, as (before, after) dicts."""
+    keys = [k for k in after if jsonable(before.get(k)) != jsonable(after.get(k))]
+    return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
+
+
+def record(*, actor: User | None, action: str, entity: str, entity_id: Any,
+           area_code: str | None = None, before: Mapping[str, Any] | None = None,
+           after: Mapping[str, Any] | None = None) -> AuditEvent:
+    """Append one event; ``actor`` None means the command line."""
+    event = AuditEvent(
+        actor_id=actor.id if actor is not None else None,
+        actor_name=actor.username if actor is not None else CLI_ACTOR,
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id),
+        area_code=area_code,
+        before=jsonable(before) if before else None,
+        after=jsonable(after) if after else None,
+        request_id=g.get("request_id") if has_request_context() else None,
+        ip=request.remote_addr if has_request_context() else None,
+    )
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def list_events(*, actor: User, entity: str | None = None, entity_id: str | None = None,
+                actor_id: int | None = None, action: str | None = None,
+                since: datetime | None = None, until: datetime | None = None,
+                cursor: str | None = None, limit: int = 50) -> Page[AuditEvent]:
+    """Events about the caller's area, newest first."""
+    query = select(AuditEvent).where(areas_service.scope_clause(actor, AuditEvent.area_code))
+    if entity:
+        query = query.where(AuditEvent.entity == entity)
+    if entity_id:
+        query = query.where(AuditEvent.entity_id == entity_id)
+    if actor_id is not None:
+        query = query.where(AuditEvent.actor_id == actor_id)
+    if action:
+        query = query.where(AuditEvent.action == action)
+    if since:
+        query = query.where(AuditEvent.at >= since)
+    if until:
+        query = query.where(AuditEvent.at < until)
+    before_id = decode_cursor(cursor)
+    if before_id is not None:
+        query = query.where(AuditEvent.id < before_id)
+    rows = db.session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit + 1)).all()
+    return paginate(list(rows), limit, key=lambda event: event.id)

@@ -1,0 +1,111 @@
+"""The ``zoufang`` command: Flask's CLI bound to the app factory, plus Zoufang's own commands."""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+
+from backend.errors import AppError
+from backend.extensions import db
+
+
+def main() -> None:
+    from backend import create_app
+
+    FlaskGroup(create_app=create_app, help="Zoufang 走访: administration commands.")()
+
+
+def register_commands(app: Flask) -> None:
+    app.cli.add_command(areas_group)
+    app.cli.add_command(users_group)
+    app.cli.add_command(seed_demo_command)
+
+
+def _fail(exc: AppError) -> click.ClickException:
+    db.session.rollback()
+    return click.ClickException(exc.message)
+
+
+@click.group("areas", help="The administrative tree.")
+def areas_group() -> None:
+    pass
+
+
+@areas_group.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_areas_command(csv_file: Path) -> None:
+    """Import areas from a UTF-8 CSV with columns code,name,level,parent_code.
+
+    Idempotent: existing areas are renamed if their name changed, nothing else. A file
+    with any bad line imports nothing.
+    """
+    from backend.areas import service as areas_service
+
+    try:
+        with csv_file.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle)
+            header = next(reader, [])
+            rows = [(reader.line_num, row) for row in reader]
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{csv_file} is not UTF-8 (byte {exc.start}); save it as UTF-8 and retry.") from exc
+    try:
+        report = areas_service.import_areas(actor=None, header=header, rows=rows)
+    except AppError as exc:
+        raise _fail(exc) from exc
+    db.session.commit()
+    click.echo(f"{report.created} created, {report.renamed} renamed, {report.unchanged} unchanged.")
+
+
+@click.group("users", help="User accounts.")
+def users_group() -> None:
+    pass
+
+
+@users_group.command("create")
+@click.argument("username")
+@click.option("--role", "roles", multiple=True, required=True,
+              type=click.Choice(["cadre", "inspector", "supervisor", "admin"]), help="Repeat for several roles.")
+@click.option("--area", "area_code", required=True, help="12-digit code of the user's home area.")
+@click.option("--display-name", default=None, help="Name shown in the app (default: the username).")
+@click.option("--phone", default=None, help="Mainland mobile number.")
+def create_user_command(username: str, roles: tuple[str, ...], area_code: str,
+                        display_name: str | None, phone: str | None) -> None:
+    """Create a user; the password is read from standard input."""
+    from backend.accounts import service as accounts_service
+
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        normalized_phone = accounts_service.normalize_phone(phone) if phone else None
+        user = accounts_service.create_user(actor=None, username=username, password=password, roles=roles,
+                                            area_code=area_code, display_name=display_name,
+                                            phone=normalized_phone)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except AppError as exc:
+        raise _fail(exc) from exc
+    db.session.commit()
+    click.echo(f"Created user {user.username} (id {user.id}) in {user.area_code}.")
+
+
+@click.command("seed-demo")
+@click.option("--reset-passwords", is_flag=True, help="Give the demo accounts new passwords and print them.")
+def seed_demo_command(reset_passwords: bool) -> None:
+    """Create the demo county 示范县 and one account per role (idempotent)."""
+    from backend.seed import DEMO_COUNTY, seed_demo
+
+    accounts = seed_demo(reset_passwords=reset_passwords)
+    db.session.commit()
+    click.echo(f"Demo county 示范县 ({DEMO_COUNTY}) is in place.")
+    if any(account.password for account in accounts):
+        click.echo("Demo accounts (passwords are shown only now):")
+    for account in accounts:
+        password = account.password or "(unchanged; --reset-passwords prints new ones)"
+        click.echo(f"  {account.role:<11} {account.username:<16} {password:<14} area {account.area_code}")

@@ -1,0 +1,120 @@
+"""Settings: the only module that reads environment variables.
+
+Every setting is a ``ZOUFANG_<NAME>`` environment variable listed in ``SETTINGS``; the
+README's configuration table and the docker-compose test are checked against that list.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PREFIX = "ZOUFANG_"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    parse: Callable[[str], Any]
+    help: str
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError("must not be negative")
+    return number
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("INSTANCE_DIR", None, str,
+            "Directory for local state (SQLite file, secret key, photos). Default: `instance/` beside `backend/`."),
+    Setting("DATABASE_URL", None, str,
+            "SQLAlchemy URL, e.g. `postgresql+psycopg://user:pw@host/db`. Default: SQLite file `<instance>/zoufang.sqlite3`."),
+    Setting("STORAGE_DIR", None, str,
+            "Directory for photo files when stored locally. Default: `<instance>/storage`."),
+    Setting("SECRET_KEY", None, str,
+            "Flask secret key. Default: generated once into `<instance>/secret_key` (mode 600). Set it when running several app processes on different machines."),
+    Setting("MAX_REQUEST_BYTES", 8 * 1024 * 1024, _positive_int,
+            "Largest request body accepted; larger ones get 413."),
+    Setting("TOKEN_IDLE_DAYS", 30, _positive_int,
+            "A device token unused for this many days expires."),
+    Setting("TOKEN_MAX_DAYS", 180, _positive_int,
+            "A device token expires this many days after login, however often it is used."),
+    Setting("LOGIN_MAX_FAILURES", 5, _positive_int,
+            "Failed logins in a row that lock a username."),
+    Setting("LOGIN_LOCK_MINUTES", 15, _positive_int,
+            "How long a locked username stays locked."),
+    Setting("PROXY_COUNT", 0, _positive_int,
+            "Number of reverse proxies in front of the app whose `X-Forwarded-For`/`-Proto` headers are trusted (client IPs in the audit)."),
+    Setting("LOG_LEVEL", "INFO", str.upper,
+            "Python log level of the app's logger."),
+)
+
+
+class ConfigError(RuntimeError):
+    """A setting has a value the app cannot use."""
+
+
+def read_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Parse every ``ZOUFANG_`` setting from the environment, defaults filled in."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = environ.get(PREFIX + setting.name)
+        if raw is None or raw == "":
+            values[setting.name] = setting.default
+            continue
+        try:
+            values[setting.name] = setting.parse(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{PREFIX}{setting.name}={raw!r}: {exc}") from exc
+    return values
+
+
+def flask_config(settings: Mapping[str, Any], instance_dir: Path) -> dict[str, Any]:
+    """Translate settings into the keys Flask and its extensions read."""
+    database_url = settings["DATABASE_URL"] or f"sqlite:///{instance_dir / 'zoufang.sqlite3'}"
+    return {
+        **settings,
+        "SECRET_KEY": settings["SECRET_KEY"] or instance_secret_key(instance_dir),
+        "STORAGE_DIR": settings["STORAGE_DIR"] or str(instance_dir / "storage"),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "MAX_CONTENT_LENGTH": settings["MAX_REQUEST_BYTES"],
+        "JSON_SORT_KEYS": False,
+        "API_TITLE": "Zoufang 走访 API",
+        "API_VERSION": "1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
+    }
+
+
+def instance_secret_key(instance_dir: Path) -> str:
+    """Read the generated secret key, creating it on first run.
+
+    Several gunicorn workers may start at once: the key is written to a private
+    temporary file and linked into place, so exactly one key ever exists.
+    """
+    path = instance_dir / "secret_key"
+    if not path.exists():
+        instance_dir.mkdir(parents=True, exist_ok=True)
+        tmp = instance_dir / f".secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    return path.read_text().strip()

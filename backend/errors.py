@@ -1,0 +1,135 @@
+"""Domain errors and the one JSON error shape every failure is sent in.
+
+``{"code": 404, "status": "Not Found", "message": "...", "errors": {...}}`` plus, where a
+client must tell cases apart, a stable ``reason`` (``token_revoked``, ``account_locked``…).
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+import marshmallow as ma
+from flask import Flask, current_app, request
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+
+
+class ErrorSchema(ma.Schema):
+    code = ma.fields.Integer(required=True, metadata={"description": "HTTP status code"})
+    status = ma.fields.String(required=True, metadata={"description": "HTTP status phrase"})
+    message = ma.fields.String(required=True, metadata={"description": "What went wrong, for a person"})
+    errors = ma.fields.Dict(required=True, metadata={"description": "Field errors by location and field"})
+    reason = ma.fields.String(metadata={"description": "Stable machine-readable cause, when a client must tell cases apart"})
+
+
+class AppError(Exception):
+    """An error a service raises for the client to see."""
+
+    status = 400
+    reason: str | None = None
+
+    def __init__(self, message: str, *, reason: str | None = None,
+                 errors: dict[str, Any] | None = None, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.reason = reason or self.reason
+        self.errors = errors or {}
+        self.headers = headers or {}
+
+
+class BadRequest(AppError):
+    status = 400
+
+
+class Unauthorized(AppError):
+    status = 401
+
+    def __init__(self, message: str, **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.headers.setdefault("WWW-Authenticate", 'Bearer realm="zoufang"')
+
+
+class Forbidden(AppError):
+    status = 403
+    reason = "forbidden"
+
+
+class NotFound(AppError):
+    """Also what a caller gets for something outside their area: it does not exist for them."""
+
+    status = 404
+    reason = "not_found"
+
+
+class Conflict(AppError):
+    status = 409
+
+
+class InvalidInput(AppError):
+    status = 422
+    reason = "validation"
+
+
+class TooManyRequests(AppError):
+    status = 429
+
+
+def error_body(status: int, message: str, *, errors: dict[str, Any] | None = None,
+               reason: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "code": status,
+        "status": HTTPStatus(status).phrase,
+        "message": message,
+        "errors": errors or {},
+    }
+    if reason:
+        body["reason"] = reason
+    return body
+
+
+def _http_message(exc: HTTPException) -> str:
+    if exc.code == 404:
+        return f"Nothing at {request.path}. The API is described at /api/docs."
+    if exc.code == 405:
+        allowed = ", ".join(sorted(getattr(exc, "valid_methods", None) or []))
+        return f"{request.method} is not allowed on {request.path}; allowed: {allowed}."
+    if exc.code == 413:
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        return f"The request body is larger than the limit of {limit} bytes."
+    if exc.code == 422:
+        return "Some fields are missing or invalid; see errors."
+    if exc.code == 500:
+        return "Internal error. Quote the X-Request-ID header of this response when reporting it."
+    return exc.description or HTTPStatus(exc.code or 500).phrase
+
+
+def handle_http_exception(exc: HTTPException):
+    data = getattr(exc, "data", None) or {}
+    status = exc.code or 500
+    errors = data.get("errors") or data.get("messages") or {}
+    message = data.get("message") or _http_message(exc)
+    headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+    headers.update(data.get("headers") or {})
+    return error_body(status, message, errors=errors, reason=data.get("reason")), status, headers
+
+
+def handle_app_error(exc: AppError):
+    body = error_body(exc.status, exc.message, errors=exc.errors, reason=exc.reason)
+    return body, exc.status, exc.headers
+
+
+def handle_integrity_error(exc: IntegrityError):
+    from backend.extensions import db
+
+    db.session.rollback()
+    current_app.logger.info("integrity error: %s", exc.orig)
+    message = "This conflicts with data that already exists (a duplicate or a missing reference)."
+    return error_body(409, message, reason="integrity"), 409
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Map every failure to the one shape; replaces flask-smorest's own handler."""
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(AppError, handle_app_error)
+    app.register_error_handler(IntegrityError, handle_integrity_error)

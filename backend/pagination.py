@@ -1,0 +1,60 @@
+"""Keyset pagination shared by the list endpoints: ``?limit=&cursor=`` in, ``next_cursor`` out."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import marshmallow as ma
+
+from backend.errors import InvalidInput
+
+T = TypeVar("T")
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+class PageArgsSchema(ma.Schema):
+    limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=200))
+    cursor = ma.fields.String(metadata={"description": "next_cursor of the previous page"})
+
+
+def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
+    """A ``{"items": [...], "next_cursor": ...}`` schema around ``item_schema``."""
+    return ma.Schema.from_dict(
+        {
+            "items": ma.fields.List(ma.fields.Nested(item_schema), required=True),
+            "next_cursor": ma.fields.String(required=True, allow_none=True,
+                                            metadata={"description": "null on the last page"}),
+        },
+        name=name,
+    )
+
+
+def encode_cursor(key: int) -> str:
+    return base64.urlsafe_b64encode(str(key).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return int(base64.urlsafe_b64decode(padded.encode()).decode())
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise InvalidInput("The cursor is not one this server gave out; start again without it.",
+                           errors={"query": {"cursor": ["Invalid cursor."]}}) from None
+
+
+def paginate(rows: list[Any], limit: int, key: Any) -> Page[Any]:
+    """Turn ``limit + 1`` fetched rows into a page; ``key(row)`` is the keyset value."""
+    if len(rows) > limit:
+        rows = rows[:limit]
+        return Page(rows, encode_cursor(key(rows[-1])))
+    return Page(rows, None)
