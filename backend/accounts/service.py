@@ -227,7 +227,7 @@ def token_expires_at(device: DeviceToken) -> datetime:
                device.created_at + timedelta(days=config["TOKEN_MAX_DAYS"]))
 
 
-def _issue_token(user: User, device_name: str) -> tuple[str, DeviceToken]:
+def issue_token(user: User, device_name: str) -> tuple[str, DeviceToken]:
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
     device = DeviceToken(user=user, user_id=user.id, name=device_name.strip()[:64] or "unnamed device",
@@ -287,7 +287,7 @@ def login(*, username: str, password: str, device_name: str) -> LoginResult:
                                            reason="account_inactive"))
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = _hasher.hash(password)
-    token, device = _issue_token(user, device_name)
+    token, device = issue_token(user, device_name)
     audit_service.record(actor=user, action="auth.login", entity="device_token", entity_id=device.id,
                          area_code=user.area_code, after={"name": device.name})
     return LoginResult(token=token, device=device)

@@ -66,7 +66,7 @@ def describe(areas: list[Area]) -> list[dict[str, Any]]:
     codes = [area.code for area in areas]
     query = (select(Area.parent_code, func.count()).where(Area.parent_code.in_(codes))
              .group_by(Area.parent_code))
-    counts = dict(db.session.execute(query).tuples().all()) if codes else {}
+    counts = {code: count for code, count in db.session.execute(query)} if codes else {}
     return [{"code": a.code, "name": a.name, "level": a.level, "parent_code": a.parent_code,
              "child_count": counts.get(a.code, 0)} for a in areas]
 

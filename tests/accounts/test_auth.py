@@ -1,0 +1,198 @@
+"""Sign-in, device tokens, lockout."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, text
+
+from backend.accounts.models import DeviceToken, LoginThrottle
+from backend.models_base import utcnow
+from tests.factories import PASSWORD, bearer, make_user, token_for
+from tests.test_app import assert_error
+
+
+def login(client, username, password=PASSWORD, device_name="红米 12"):
+    return client.post("/api/auth/login", json={"username": username, "password": password,
+                                                 "device_name": device_name})
+
+
+def test_login_returns_a_bearer_token_that_works(client, tree):
+    make_user("wang", tree.V1, "cadre")
+    response = login(client, "Wang")  # usernames are case-insensitive
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["token_type"] == "Bearer"
+    assert body["user"]["username"] == "wang"
+    assert body["user"]["roles"] == ["cadre"]
+    assert body["user"]["area_name"] == "一村"
+    assert "password" not in str(body["user"])
+    me = client.get("/api/auth/me", headers=bearer(body["token"]))
+    assert me.status_code == 200
+    assert me.get_json()["username"] == "wang"
+
+
+def test_token_expires_after_30_idle_days_at_most(client, tree):
+    make_user("wang", tree.V1)
+    from datetime import datetime
+
+    body = login(client, "wang").get_json()
+    expires = datetime.fromisoformat(body["expires_at"])
+    assert timedelta(days=29, hours=23) < expires - utcnow() <= timedelta(days=30)
+
+
+def test_token_is_stored_only_as_a_hash(client, db, tree):
+    make_user("wang", tree.V1)
+    token = login(client, "wang").get_json()["token"]
+    rows = db.session.execute(text("SELECT * FROM device_tokens")).mappings().all()
+    assert len(rows) == 1
+    assert token not in str(dict(rows[0]))
+    assert rows[0]["token_hash"] == hashlib.sha256(token.encode()).hexdigest()
+
+
+@pytest.mark.parametrize("header, reason", [
+    (None, "token_missing"),
+    ("Bearer", "token_invalid"),
+    ("Basic d2FuZzpzZWNyZXQ=", "token_invalid"),
+    ("Bearer not-a-zoufang-token", "token_invalid"),
+    ("Bearer zf_" + "x" * 43, "token_invalid"),
+])
+def test_missing_malformed_and_unknown_tokens_are_401(client, db, header, reason):
+    headers = {"Authorization": header} if header else {}
+    response = client.get("/api/auth/me", headers=headers)
+    body = assert_error(response, 401)
+    assert body["reason"] == reason
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_logout_revokes_the_token_at_once(client, tree):
+    make_user("wang", tree.V1)
+    token = login(client, "wang").get_json()["token"]
+    assert client.post("/api/auth/logout", headers=bearer(token)).status_code == 204
+    body = assert_error(client.get("/api/auth/me", headers=bearer(token)), 401)
+    assert body["reason"] == "token_revoked"
+
+
+@pytest.mark.parametrize("field, age", [("last_used_at", timedelta(days=30, seconds=1)),
+                                        ("created_at", timedelta(days=180, seconds=1))])
+def test_idle_and_absolute_expiry(client, db, tree, field, age):
+    user = make_user("wang", tree.V1)
+    token = token_for(user)
+    device = db.session.scalar(select(DeviceToken))
+    if field == "created_at":
+        device.last_used_at = utcnow()  # in daily use, but too old
+    setattr(device, field, utcnow() - age)
+    db.session.flush()
+    body = assert_error(client.get("/api/auth/me", headers=bearer(token)), 401)
+    assert body["reason"] == "token_expired"
+
+
+def test_use_keeps_an_idle_token_alive(client, db, tree):
+    token = token_for(make_user("wang", tree.V1))
+    device = db.session.scalar(select(DeviceToken))
+    device.last_used_at = utcnow() - timedelta(days=29)
+    db.session.flush()
+    assert client.get("/api/auth/me", headers=bearer(token)).status_code == 200
+    db.session.expire_all()
+    assert utcnow() - db.session.scalar(select(DeviceToken)).last_used_at < timedelta(minutes=1)
+
+
+def test_deactivated_user_is_refused(client, db, tree):
+    user = make_user("wang", tree.V1)
+    token = token_for(user)
+    user.active = False
+    db.session.flush()
+    assert assert_error(client.get("/api/auth/me", headers=bearer(token)), 401)["reason"] == "account_inactive"
+    assert assert_error(login(client, "wang"), 403)["reason"] == "account_inactive"
+
+
+def test_devices_lists_own_tokens_and_revokes_one(client, tree):
+    make_user("wang", tree.V1)
+    phone = login(client, "wang", device_name="phone").get_json()["token"]
+    tablet = login(client, "wang", device_name="tablet").get_json()["token"]
+    devices = client.get("/api/devices", headers=bearer(phone)).get_json()
+    assert [(d["name"], d["current"]) for d in devices] == [("phone", True), ("tablet", False)]
+    assert {"created_at", "last_used_at", "expires_at"} <= set(devices[0])
+    tablet_id = devices[1]["id"]
+    assert client.delete(f"/api/devices/{tablet_id}", headers=bearer(phone)).status_code == 204
+    assert assert_error(client.get("/api/auth/me", headers=bearer(tablet)), 401)["reason"] == "token_revoked"
+    assert [d["name"] for d in client.get("/api/devices", headers=bearer(phone)).get_json()] == ["phone"]
+
+
+def test_a_user_cannot_revoke_someone_elses_device(client, tree):
+    make_user("wang", tree.V1)
+    make_user("li", tree.V1)
+    wang = login(client, "wang").get_json()["token"]
+    li = login(client, "li").get_json()["token"]
+    li_device = client.get("/api/devices", headers=bearer(li)).get_json()[0]["id"]
+    assert_error(client.delete(f"/api/devices/{li_device}", headers=bearer(wang)), 404)
+    assert client.get("/api/auth/me", headers=bearer(li)).status_code == 200
+
+
+def test_an_admin_revokes_a_lost_phone_in_their_area_only(client, tree):
+    admin = bearer(token_for(make_user("admin", tree.T1, "admin")))
+    make_user("wang", tree.V1)
+    make_user("zhao", tree.V2)
+    wang = login(client, "wang").get_json()["token"]
+    zhao = login(client, "zhao").get_json()["token"]
+    wang_user_id = client.get("/api/auth/me", headers=bearer(wang)).get_json()["id"]
+    zhao_device = client.get("/api/devices", headers=bearer(zhao)).get_json()[0]["id"]
+    wang_devices = client.get(f"/api/devices?user_id={wang_user_id}", headers=admin).get_json()
+    assert client.delete(f"/api/devices/{wang_devices[0]['id']}", headers=admin).status_code == 204
+    assert assert_error(client.get("/api/auth/me", headers=bearer(wang)), 401)["reason"] == "token_revoked"
+    assert_error(client.delete(f"/api/devices/{zhao_device}", headers=admin), 404)  # V2 is outside T1
+
+
+def test_five_failures_lock_the_username_for_15_minutes(client, db, tree):
+    make_user("wang", tree.V1)
+    for _ in range(4):
+        assert assert_error(login(client, "wang", "wrong-password"), 401)["reason"] == "invalid_credentials"
+    locked = login(client, "wang", "wrong-password")
+    assert assert_error(locked, 429)["reason"] == "account_locked"
+    assert 14 * 60 < int(locked.headers["Retry-After"]) <= 15 * 60
+    # Even the right password waits.
+    right = login(client, "wang")
+    assert assert_error(right, 429)["reason"] == "account_locked"
+    throttle = db.session.get(LoginThrottle, "wang")
+    throttle.locked_until = utcnow() - timedelta(seconds=1)
+    db.session.flush()
+    assert login(client, "wang").status_code == 200
+
+
+def test_success_resets_the_count_of_failures_in_a_row(client, tree):
+    make_user("wang", tree.V1)
+    for _ in range(4):
+        login(client, "wang", "wrong-password")
+    assert login(client, "wang").status_code == 200
+    for _ in range(4):
+        assert login(client, "wang", "wrong-password").status_code == 401
+
+
+def test_responses_never_tell_whether_a_username_exists(client, tree):
+    make_user("wang", tree.V1)
+    known = [login(client, "wang", "wrong-password") for _ in range(6)]
+    unknown = [login(client, "nobody", "wrong-password") for _ in range(6)]
+    for k, u in zip(known, unknown, strict=True):
+        assert (k.status_code, k.get_json()["message"], k.get_json().get("reason")) == \
+               (u.status_code, u.get_json()["message"], u.get_json().get("reason"))
+    assert [r.status_code for r in known] == [401] * 4 + [429] * 2
+
+
+def test_change_own_password_signs_out_the_other_devices(client, tree):
+    make_user("wang", tree.V1)
+    phone = login(client, "wang", device_name="phone").get_json()["token"]
+    tablet = login(client, "wang", device_name="tablet").get_json()["token"]
+    short = client.post("/api/auth/password", headers=bearer(phone),
+                        json={"current_password": PASSWORD, "new_password": "short"})
+    assert_error(short, 422)
+    wrong = client.post("/api/auth/password", headers=bearer(phone),
+                        json={"current_password": "not-my-password", "new_password": "a-new-long-password"})
+    assert assert_error(wrong, 403)["reason"] == "wrong_password"
+    ok = client.post("/api/auth/password", headers=bearer(phone),
+                     json={"current_password": PASSWORD, "new_password": "a-new-long-password"})
+    assert ok.status_code == 204
+    assert client.get("/api/auth/me", headers=bearer(phone)).status_code == 200
+    assert_error(client.get("/api/auth/me", headers=bearer(tablet)), 401)
+    assert login(client, "wang", "a-new-long-password").status_code == 200

@@ -1,0 +1,120 @@
+"""Fixtures: one migrated database per run, each test inside a rolled-back transaction.
+
+SQLite by default; PostgreSQL when ZOUFANG_TEST_DATABASE_URL is set (CI runs both).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import flask_migrate
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask_sqlalchemy.session import _app_ctx_id
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from backend import create_app
+from backend.extensions import db as _db
+
+TEST_DATABASE_URL = os.environ.get("ZOUFANG_TEST_DATABASE_URL")
+IN_CI = os.environ.get("CI") == "true"
+FIXTURES = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures"
+# Tests whose skipping in CI means something was not tested.
+MUST_RUN_IN_CI = ("postgres", "browser")
+
+
+def pytest_report_header() -> str:
+    database = sa.engine.make_url(TEST_DATABASE_URL).get_backend_name() if TEST_DATABASE_URL else "sqlite"
+    return f"zoufang test database: {database}; fixtures: {FIXTURES if FIXTURES.is_dir() else 'absent'}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    report = yield
+    if IN_CI and report.skipped and any(item.get_closest_marker(m) for m in MUST_RUN_IN_CI):
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where it must run: {report.longrepr}"
+    return report
+
+
+def reset_postgres(url: str) -> None:
+    """Give the run an empty database: drop everything a previous run left."""
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+    except sa.exc.OperationalError as exc:
+        pytest.exit(f"ZOUFANG_TEST_DATABASE_URL={url} does not answer: {exc}", returncode=1)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing() -> Iterator[None]:
+    """argon2id with tiny costs: the same code path, without 64 MiB per hash."""
+    from argon2 import PasswordHasher
+
+    from backend.accounts import service as accounts_service
+
+    original = accounts_service._hasher
+    accounts_service._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    yield
+    accounts_service._hasher = original
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    instance = tmp_path_factory.mktemp("instance")
+    url = TEST_DATABASE_URL or f"sqlite:///{instance / 'test.sqlite3'}"
+    if url.startswith("postgresql"):
+        reset_postgres(url)
+    app = create_app({"DATABASE_URL": url, "INSTANCE_DIR": str(instance), "TESTING": True})
+    with app.app_context():
+        flask_migrate.upgrade()
+    yield app
+    with app.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[type[_db]]:
+    """The database, inside a transaction rolled back after the test.
+
+    Sessions join it through savepoints, so a route's commit() ends a savepoint and
+    the test still sees nothing of other tests.
+    """
+    with app.app_context():
+        connection = _db.engine.connect()
+        transaction = connection.begin()
+        original = _db.session
+        _db.session = scoped_session(
+            sessionmaker(bind=connection, join_transaction_mode="create_savepoint"), scopefunc=_app_ctx_id
+        )
+        try:
+            yield _db
+        finally:
+            _db.session.remove()
+            _db.session = original
+            transaction.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app: Flask, db):
+    return app.test_client()
+
+
+@pytest.fixture
+def cli(app: Flask, db):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def tree(db):
+    from tests.factories import build_tree
+
+    return build_tree()
