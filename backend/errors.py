@@ -11,7 +11,7 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Flask, current_app, request
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 
@@ -128,8 +128,19 @@ def handle_integrity_error(exc: IntegrityError):
     return error_body(409, message, reason="integrity"), 409
 
 
+def handle_data_error(exc: DataError):
+    from backend.extensions import db
+
+    db.session.rollback()
+    current_app.logger.info("data error: %s", exc.orig)
+    message = ("A value cannot be stored: it holds a character the database refuses (such as NUL) "
+               "or does not fit its field.")
+    return error_body(422, message, reason="unstorable_value"), 422
+
+
 def register_error_handlers(app: Flask) -> None:
     """Map every failure to the one shape; replaces flask-smorest's own handler."""
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(AppError, handle_app_error)
     app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(DataError, handle_data_error)

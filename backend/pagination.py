@@ -13,6 +13,10 @@ from backend.errors import InvalidInput
 
 T = TypeVar("T")
 
+# Integer keys stay inside a 32-bit signed column on every database.
+MAX_ID = 2**31 - 1
+ID_RANGE = ma.validate.Range(min=1, max=MAX_ID)
+
 
 @dataclass
 class Page(Generic[T]):
@@ -46,7 +50,10 @@ def decode_cursor(cursor: str | None) -> int | None:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        return int(base64.urlsafe_b64decode(padded.encode()).decode())
+        key = int(base64.urlsafe_b64decode(padded.encode()).decode())
+        if not 0 <= key <= 2**63 - 1:
+            raise ValueError(key)
+        return key
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise InvalidInput("The cursor is not one this server gave out; start again without it.",
                            errors={"query": {"cursor": ["Invalid cursor."]}}) from None

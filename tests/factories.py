@@ -1,4 +1,8 @@
-"""Small builders for test data, written straight through the services."""
+"""Small builders for test data, written straight through the services.
+
+They commit: in tests that only ends a savepoint, and it keeps the data when a
+request or command rolls its own work back.
+"""
 
 from __future__ import annotations
 
@@ -49,6 +53,7 @@ def build_tree() -> Tree:
         (tree.BV, "乙村", "village", tree.BT),
     ]:
         areas_service.create_area(actor=None, code=code, name=name, level=level, parent_code=parent)
+    db.session.commit()
     return tree
 
 
@@ -57,12 +62,13 @@ def make_user(username: str, area_code: str, *roles: str, active: bool = True) -
                 area_code=area_code, active=active)
     user.roles = list(roles or ("cadre",))
     db.session.add(user)
-    db.session.flush()
+    db.session.commit()
     return user
 
 
 def token_for(user: User, device_name: str = "test phone") -> str:
     token, _device = accounts_service.issue_token(user, device_name)
+    db.session.commit()
     return token
 
 

@@ -133,3 +133,16 @@ def test_sqlite_connections_get_wal_foreign_keys_and_a_busy_timeout(tmp_path):
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() >= 1000
+
+
+def test_a_nul_character_is_never_a_500(client, db, tree):
+    from tests.factories import login_headers
+
+    headers = login_headers("admin", tree.A, "admin")
+    audit = client.get("/api/audit?entity=a%00b", headers=headers)
+    login = client.post("/api/auth/login", json={"username": "a\x00b", "password": "whatever"})
+    if db.engine.dialect.name == "postgresql":  # PostgreSQL refuses NUL in text; SQLite stores it
+        assert assert_error(audit, 422)["reason"] == "unstorable_value"
+        assert assert_error(login, 422)["reason"] == "unstorable_value"
+    else:
+        assert (audit.status_code, login.status_code) == (200, 401)

@@ -68,7 +68,7 @@ def list_devices(args):
     return service.list_devices(actor=current_user(), **args)
 
 
-@devices_blp.route("/<int:device_id>", methods=["DELETE"])
+@devices_blp.route("/<int(min=1, max=2147483647):device_id>", methods=["DELETE"])
 @login_required()
 @devices_blp.response(204)
 def revoke_device(device_id):
@@ -96,7 +96,7 @@ class Users(MethodView):
         return user
 
 
-@users_blp.route("/<int:user_id>")
+@users_blp.route("/<int(min=1, max=2147483647):user_id>")
 class UserById(MethodView):
     @login_required("admin")
     @users_blp.response(200, UserSchema)
@@ -114,7 +114,7 @@ class UserById(MethodView):
         return user
 
 
-@users_blp.route("/<int:user_id>/password", methods=["POST"])
+@users_blp.route("/<int(min=1, max=2147483647):user_id>/password", methods=["POST"])
 @login_required("admin")
 @users_blp.arguments(PasswordSetSchema)
 @users_blp.response(204)

@@ -12,7 +12,7 @@ from flask import g
 
 from backend.accounts.service import (MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, normalize_phone,
                                       token_expires_at)
-from backend.pagination import PageArgsSchema, page_schema
+from backend.pagination import ID_RANGE, PageArgsSchema, page_schema
 
 AREA_CODE = validate.Regexp(r"^\d{12}$", error="An area code has 12 digits.")
 
@@ -104,11 +104,11 @@ class DeviceSchema(ma.Schema):
     name = ma.fields.String(required=True)
     created_at = ma.fields.AwareDateTime(required=True)
     last_used_at = ma.fields.AwareDateTime(required=True)
-    expires_at = ma.fields.Function(token_expires_at, required=True,
+    expires_at = ma.fields.Function(lambda device: token_expires_at(device).isoformat(), required=True,
                                     metadata={"type": "string", "format": "date-time"})
     current = ma.fields.Function(lambda device: device.id == g.device.id, required=True,
                                  metadata={"type": "boolean", "description": "The token of this request"})
 
 
 class DeviceQueryArgsSchema(ma.Schema):
-    user_id = ma.fields.Integer(metadata={"description": "Admins: another user's devices"})
+    user_id = ma.fields.Integer(validate=ID_RANGE, metadata={"description": "Admins: another user's devices"})

@@ -200,7 +200,7 @@ def _parse_rows(rows: Iterable[tuple[int, list[str]]], problems: list[tuple[int,
         seen[row.code] = line
         parsed.append(row)
     # Parents may come after their children in the file: resolve in level order.
-    parsed.sort(key=lambda row: (LEVELS.index(row.level) if row.level in LEVELS else -1, row.line))
+    parsed.sort(key=lambda row: (LEVELS.index(row.level) if row.level in LEVELS else len(LEVELS), row.line))
     return parsed
 
 
@@ -219,6 +219,9 @@ def import_areas(*, actor: User | None, header: list[str], rows: Iterable[tuple[
     levels: dict[str, str] = {code: area.level for code, area in existing.items()}
     for row in parsed:
         parent = None
+        if row.level not in LEVELS:
+            problems.append((row.line, f"level {row.level!r} must be one of {', '.join(LEVELS)}"))
+            continue
         if row.parent_code:
             if row.parent_code not in paths:
                 problems.append((row.line, f"parent {row.parent_code} is neither in the file nor in the database"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from backend.pagination import PageArgsSchema, page_schema
+from backend.pagination import ID_RANGE, PageArgsSchema, page_schema
 
 
 class AuditEventSchema(ma.Schema):
@@ -25,7 +25,7 @@ class AuditEventSchema(ma.Schema):
 class AuditQueryArgsSchema(PageArgsSchema):
     entity = ma.fields.String(metadata={"description": "e.g. user, area, device_token"})
     entity_id = ma.fields.String()
-    actor_id = ma.fields.Integer()
+    actor_id = ma.fields.Integer(validate=ID_RANGE)
     action = ma.fields.String(metadata={"description": "e.g. user.create"})
     since = ma.fields.AwareDateTime(metadata={"description": "At or after (ISO 8601 with offset)"})
     until = ma.fields.AwareDateTime(metadata={"description": "Before (ISO 8601 with offset)"})
