@@ -250,18 +250,17 @@ def import_areas(*, actor: User | None, header: list[str], rows: Iterable[tuple[
             area = Area(code=row.code, name=row.name, level=row.level, parent_code=row.parent_code or None,
                         path=paths[row.code])
             db.session.add(area)
-            db.session.flush()
             audit_service.record(actor=actor, action="area.import", entity="area", entity_id=row.code,
                                  area_code=row.code, after=_snapshot(area))
             report.created += 1
         elif current.name != row.name:
             before = _snapshot(current)
             current.name = row.name
-            db.session.flush()
             old, new = audit_service.changed_fields(before, _snapshot(current))
             audit_service.record(actor=actor, action="area.import", entity="area", entity_id=row.code,
                                  area_code=row.code, before=old, after=new)
             report.renamed += 1
         else:
             report.unchanged += 1
+    db.session.flush()
     return report

@@ -57,8 +57,8 @@ def record(*, actor: User | None, action: str, entity: str, entity_id: Any,
         request_id=g.get("request_id") if has_request_context() else None,
         ip=request.remote_addr if has_request_context() else None,
     )
+    # Flushed with the rest of the transaction: a bulk write's events go in one batch.
     db.session.add(event)
-    db.session.flush()
     return event
 
 
