@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from flask import g, request
+from sqlalchemy.exc import OperationalError
 
 from backend.accounts import service as accounts_service
 from backend.accounts.models import DeviceToken, User
@@ -34,6 +35,17 @@ def _bearer_token() -> str:
     return token.strip()
 
 
+def _save_last_use() -> None:
+    """Commit the token's last-used time, even when the request itself fails later.
+
+    Best-effort: a busy database skips it, and the next request a minute on retries.
+    """
+    try:
+        db.session.commit()
+    except OperationalError:
+        db.session.rollback()
+
+
 def login_required(*roles: str) -> Callable[[F], F]:
     """Authenticate the bearer token before anything else; with roles, require one of them."""
 
@@ -42,7 +54,7 @@ def login_required(*roles: str) -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             device = accounts_service.authenticate_token(_bearer_token())
             if db.session.is_modified(device):
-                db.session.commit()  # the last-used time, even when the request itself fails
+                _save_last_use()
             g.device, g.user = device, device.user
             if roles and not device.user.has_role(*roles):
                 raise Forbidden(f"This needs the role {' or '.join(roles)}.")

@@ -91,6 +91,8 @@ def flask_config(settings: Mapping[str, Any], instance_dir: Path) -> dict[str, A
         "API_TITLE": "Zoufang 走访 API",
         "API_VERSION": "1",
         "OPENAPI_VERSION": "3.0.3",
+        # Every operation needs a device token unless it says otherwise (login, health).
+        "API_SPEC_OPTIONS": {"security": [{"bearerAuth": []}]},
         "OPENAPI_URL_PREFIX": "/api",
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "/docs",

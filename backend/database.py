@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-SQLITE_BUSY_TIMEOUT_MS = 5000
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def configure_engine(engine: Engine) -> None:
-    """Give SQLite connections WAL, foreign keys, a busy timeout and real transactions."""
+    """Give SQLite connections WAL, foreign keys, a busy timeout and real transactions.
+
+    SQLite is the embedded default for one machine; writers take turns. PostgreSQL
+    needs none of this.
+    """
     if engine.dialect.name != "sqlite":
         return
 
@@ -30,4 +36,10 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A transaction that reads and then writes cannot wait for another writer in
+        # WAL mode: SQLite fails it at once ("database is locked"). So anything that
+        # may write takes the write lock up front and waits its turn (busy timeout).
+        # Read requests begin deferred; their one write, the token's last-used time,
+        # is best-effort.
+        reading = has_request_context() and request.method in READING_METHODS
+        connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")

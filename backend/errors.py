@@ -11,7 +11,7 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Flask, current_app, request
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 
@@ -138,9 +138,20 @@ def handle_data_error(exc: DataError):
     return error_body(422, message, reason="unstorable_value"), 422
 
 
+def handle_operational_error(exc: OperationalError):
+    """The database is down or busy: temporary, so 503 and the client retries."""
+    from backend.extensions import db
+
+    db.session.rollback()
+    current_app.logger.warning("database unavailable: %s", exc.orig)
+    body = error_body(503, "The database is unavailable or busy; try again shortly.", reason="database_unavailable")
+    return body, 503, {"Retry-After": "5"}
+
+
 def register_error_handlers(app: Flask) -> None:
     """Map every failure to the one shape; replaces flask-smorest's own handler."""
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(AppError, handle_app_error)
     app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(DataError, handle_data_error)
+    app.register_error_handler(OperationalError, handle_operational_error)

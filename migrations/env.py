@@ -15,6 +15,7 @@ if config.config_file_name:
 logger = logging.getLogger("alembic.env")
 
 target_db = current_app.extensions["migrate"].db
+MIGRATION_LOCK_KEY = 0x7A6F7566  # "zouf"
 
 
 def render_item(type_, obj, autogen_context):
@@ -43,6 +44,10 @@ def run_migrations_online():
         context.configure(connection=connection, target_metadata=target_db.metadata,
                           render_item=render_item, **conf_args)
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                # Several app containers may start at once: one migrates, the rest wait
+                # for it and then find nothing left to do.
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
             context.run_migrations()
 
 

@@ -6,6 +6,7 @@ SQLite by default; PostgreSQL when ZOUFANG_TEST_DATABASE_URL is set (CI runs bot
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -118,3 +119,21 @@ def tree(db):
     from tests.factories import build_tree
 
     return build_tree()
+
+
+@pytest.fixture
+def empty_database_url(tmp_path) -> Iterator[str]:
+    """A new, empty database of the kind under test, for tests that must commit."""
+    if not TEST_DATABASE_URL:
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    name = f"zoufang_scratch_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.engine.make_url(TEST_DATABASE_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -44,7 +44,9 @@ def test_openapi_document_describes_the_api_and_its_bearer_auth(client):
     for path in ("/api/health", "/api/auth/login", "/api/users", "/api/areas", "/api/audit", "/api/devices/{device_id}"):
         assert path in spec["paths"], path
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert spec["security"] == [{"bearerAuth": []}]
     assert spec["paths"]["/api/auth/login"]["post"]["security"] == []
+    assert spec["paths"]["/api/health"]["get"]["security"] == []
     assert set(spec["components"]["schemas"]["Error"]["properties"]) >= ERROR_KEYS | {"reason"}
 
 

@@ -14,7 +14,9 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from backend.accounts.models import ROLES, DeviceToken, LoginThrottle, User
 from backend.areas import service as areas_service
@@ -273,15 +275,14 @@ def login(*, username: str, password: str, device_name: str) -> LoginResult:
     """
     name = normalize_username(username)[:64]
     now = utcnow()
-    throttle = db.session.get(LoginThrottle, name, with_for_update=True)
-    if throttle is not None and throttle.locked_until is not None and throttle.locked_until > now:
-        return LoginResult(error=_locked(throttle.locked_until - now))
+    locked_until = db.session.scalar(select(LoginThrottle.locked_until).where(LoginThrottle.username == name))
+    if locked_until is not None and locked_until > now:
+        return LoginResult(error=_locked(locked_until - now))
 
     user = db.session.scalar(select(User).where(User.username == name))
     if not _verify(user.password_hash if user else _DUMMY_HASH, password) or user is None:
-        return LoginResult(error=_record_failure(name, throttle, user, now))
-    if throttle is not None:
-        db.session.delete(throttle)
+        return LoginResult(error=_record_failure(name, user, now))
+    db.session.execute(delete(LoginThrottle).where(LoginThrottle.username == name))
     if not user.active:
         return LoginResult(error=Forbidden("This account is deactivated; ask your administrator.",
                                            reason="account_inactive"))
@@ -293,26 +294,31 @@ def login(*, username: str, password: str, device_name: str) -> LoginResult:
     return LoginResult(token=token, device=device)
 
 
-def _record_failure(name: str, throttle: LoginThrottle | None, user: User | None, now: datetime) -> AppError:
+def _record_failure(name: str, user: User | None, now: datetime) -> AppError:
     config = current_app.config
-    if throttle is None:
-        throttle = LoginThrottle(username=name, failures=0)
-        db.session.add(throttle)
-    throttle.failures += 1
-    throttle.last_failure_at = now
+    failures = _count_failure(name, now)
     area_code = user.area_code if user else None
     audit_service.record(actor=None, action="auth.login_failed", entity="login", entity_id=name,
-                         area_code=area_code, after={"failures": throttle.failures})
-    if throttle.failures >= config["LOGIN_MAX_FAILURES"]:
-        lock = timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
-        throttle.locked_until = now + lock
-        throttle.failures = 0
-        audit_service.record(actor=None, action="auth.locked", entity="login", entity_id=name,
-                             area_code=area_code, after={"locked_until": throttle.locked_until})
-        db.session.flush()
-        return _locked(lock)
-    db.session.flush()
-    return Unauthorized("Wrong username or password.", reason="invalid_credentials")
+                         area_code=area_code, after={"failures": failures})
+    if failures < config["LOGIN_MAX_FAILURES"]:
+        return Unauthorized("Wrong username or password.", reason="invalid_credentials")
+    lock = timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
+    db.session.execute(update(LoginThrottle).where(LoginThrottle.username == name)
+                       .values(failures=0, locked_until=now + lock))
+    audit_service.record(actor=None, action="auth.locked", entity="login", entity_id=name,
+                         area_code=area_code, after={"locked_until": now + lock})
+    return _locked(lock)
+
+
+def _count_failure(name: str, now: datetime) -> int:
+    """Add one failure for this name in a single statement, so parallel guesses all count."""
+    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(LoginThrottle).values(username=name, failures=1, last_failure_at=now)
+    statement = statement.on_conflict_do_update(
+        index_elements=[LoginThrottle.username],
+        set_={"failures": LoginThrottle.failures + 1, "last_failure_at": now},
+    ).returning(LoginThrottle.failures)
+    return db.session.execute(statement, execution_options={"synchronize_session": False}).scalar_one()
 
 
 def _locked(remaining: timedelta) -> TooManyRequests:
