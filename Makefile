@@ -46,6 +46,7 @@ run: $(RUN_STAMP) pwa
 test: $(TEST_STAMP) pwa
 	$(BIN)/zoufang db upgrade
 	$(BIN)/zoufang seed-demo
+	$(BIN)/ruff check .
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Benchmarks print ratios against a baseline measured in the same run.

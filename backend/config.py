@@ -24,22 +24,32 @@ class Setting:
     help: str
 
 
-def _positive_int(value: str) -> int:
+def _count(value: str) -> int:
     number = int(value)
     if number < 0:
         raise ValueError("must not be negative")
     return number
 
 
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError("must be 1 or more")
+    return number
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("INSTANCE_DIR", None, str,
-            "Directory for local state (SQLite file, secret key, photos). Default: `instance/` beside `backend/`."),
+            "Directory for local state (SQLite file, secret key, photos). "
+            "Default: `instance/` beside `backend/`."),
     Setting("DATABASE_URL", None, str,
-            "SQLAlchemy URL, e.g. `postgresql+psycopg://user:pw@host/db`. Default: SQLite file `<instance>/zoufang.sqlite3`."),
+            "SQLAlchemy URL, e.g. `postgresql+psycopg://user:pw@host/db`. "
+            "Default: SQLite file `<instance>/zoufang.sqlite3`."),
     Setting("STORAGE_DIR", None, str,
             "Directory for photo files when stored locally. Default: `<instance>/storage`."),
     Setting("SECRET_KEY", None, str,
-            "Flask secret key. Default: generated once into `<instance>/secret_key` (mode 600). Set it when running several app processes on different machines."),
+            "Flask secret key. Default: generated once into `<instance>/secret_key` (mode 600). "
+            "Set it when running app processes on several machines."),
     Setting("MAX_REQUEST_BYTES", 8 * 1024 * 1024, _positive_int,
             "Largest request body accepted; larger ones get 413."),
     Setting("TOKEN_IDLE_DAYS", 30, _positive_int,
@@ -50,8 +60,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Failed logins in a row that lock a username."),
     Setting("LOGIN_LOCK_MINUTES", 15, _positive_int,
             "How long a locked username stays locked."),
-    Setting("PROXY_COUNT", 0, _positive_int,
-            "Number of reverse proxies in front of the app whose `X-Forwarded-For`/`-Proto` headers are trusted (client IPs in the audit)."),
+    Setting("PROXY_COUNT", 0, _count,
+            "Number of reverse proxies in front of the app whose `X-Forwarded-For`/`-Proto` headers "
+            "are trusted (client IPs in the audit)."),
     Setting("LOG_LEVEL", "INFO", str.upper,
             "Python log level of the app's logger."),
 )

@@ -20,7 +20,8 @@ class ErrorSchema(ma.Schema):
     status = ma.fields.String(required=True, metadata={"description": "HTTP status phrase"})
     message = ma.fields.String(required=True, metadata={"description": "What went wrong, for a person"})
     errors = ma.fields.Dict(required=True, metadata={"description": "Field errors by location and field"})
-    reason = ma.fields.String(metadata={"description": "Stable machine-readable cause, when a client must tell cases apart"})
+    reason = ma.fields.String(
+        metadata={"description": "Stable machine-readable cause, when a client must tell cases apart"})
 
 
 class AppError(Exception):

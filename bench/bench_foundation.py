@@ -109,9 +109,15 @@ def bench_login(app, password: str) -> tuple[float, float]:
     return login, verify
 
 
+def report(label: str, seconds: float, baseline_label: str, baseline: float) -> None:
+    print(f"{label:<18} {seconds * 1e3:8.2f} ms   vs {baseline_label:<20} {baseline * 1e3:8.2f} ms"
+          f"   ratio {seconds / baseline:6.1f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", help="a scratch database, emptied afterwards (default: a temporary SQLite file)")
+    parser.add_argument("--database-url",
+                        help="a scratch database, emptied afterwards (default: a temporary SQLite file)")
     args = parser.parse_args()
     instance = tempfile.mkdtemp(prefix="zoufang-bench-")
     url = args.database_url or f"sqlite:///{instance}/bench.sqlite3"
@@ -122,7 +128,7 @@ def main() -> None:
         clear_tables()
         print(f"database: {db.engine.dialect.name}; county of {len(rows)} areas")
         service, core = bench_import(rows)
-        print(f"area import        {service * 1e3:8.1f} ms  vs Core bulk insert {core * 1e3:6.1f} ms  ratio {service / core:6.1f}x")
+        report("area import", service, "Core bulk insert", core)
 
         areas_service.import_areas(actor=None, header=["code", "name", "level", "parent_code"],
                                    rows=[(i + 2, list(r)) for i, r in enumerate(rows)])
@@ -137,12 +143,12 @@ def main() -> None:
         db.session.commit()
 
         scoped, health = bench_requests(app, token)
-        print(f"scoped request     {scoped * 1e3:8.2f} ms  vs GET /api/health   {health * 1e3:6.2f} ms  ratio {scoped / health:6.1f}x")
+        report("scoped request", scoped, "GET /api/health", health)
         admin = db.session.get(User, admin.id)
         listed, plain = bench_user_list(admin)
-        print(f"scoped user list   {listed * 1e3:8.2f} ms  vs unscoped select   {plain * 1e3:6.2f} ms  ratio {listed / plain:6.1f}x")
+        report("scoped user list", listed, "unscoped select", plain)
         login, verify = bench_login(app, password)
-        print(f"sign-in            {login * 1e3:8.1f} ms  vs bare argon2 verify {verify * 1e3:5.1f} ms  ratio {login / verify:6.1f}x")
+        report("sign-in", login, "bare argon2 verify", verify)
         clear_tables()
         db.engine.dispose()
 

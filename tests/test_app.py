@@ -41,7 +41,8 @@ def test_health_answers_503_when_the_database_is_unreachable(tmp_path):
 def test_openapi_document_describes_the_api_and_its_bearer_auth(client):
     spec = client.get("/api/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
-    for path in ("/api/health", "/api/auth/login", "/api/users", "/api/areas", "/api/audit", "/api/devices/{device_id}"):
+    for path in ("/api/health", "/api/auth/login", "/api/users", "/api/areas", "/api/audit",
+                 "/api/devices/{device_id}"):
         assert path in spec["paths"], path
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     assert spec["security"] == [{"bearerAuth": []}]

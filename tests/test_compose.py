@@ -123,7 +123,8 @@ def test_dockerfile_port_matches_compose(services: dict[str, Any]) -> None:
     bound = {int(port) for port in re.findall(r"--bind[= ]\S*?0\.0\.0\.0:(\d+)", stage)}
     published = container_ports(services["app"])
     assert exposed, f"{DOCKERFILE.name}'s final stage has no EXPOSE"
-    assert bound, f"{DOCKERFILE.name}'s CMD should bind gunicorn to 0.0.0.0:<port> (reachable from outside the container)"
+    assert bound, (f"{DOCKERFILE.name}'s CMD should bind gunicorn to 0.0.0.0:<port> "
+                   "(reachable from outside the container)")
     assert bound <= exposed, f"{DOCKERFILE.name} binds gunicorn to {sorted(bound)} but EXPOSEs {sorted(exposed)}"
     assert published and published <= bound, (
         f"app's ports in {COMPOSE_FILE.name} map to container port(s) {sorted(published)}, "

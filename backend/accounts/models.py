@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
@@ -23,7 +22,7 @@ class User(Timestamps, db.Model):
     # Stored lower-case so that "Wang" and "wang" are one account.
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(64))
-    phone: Mapped[Optional[str]] = mapped_column(String(11))
+    phone: Mapped[str | None] = mapped_column(String(11))
     password_hash: Mapped[str] = mapped_column(String(255))
     area_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
@@ -64,7 +63,7 @@ class DeviceToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime] = mapped_column(default=utcnow)
-    revoked_at: Mapped[Optional[datetime]]
+    revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(lazy="joined")
 
@@ -80,5 +79,5 @@ class LoginThrottle(db.Model):
 
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[Optional[datetime]]
-    last_failure_at: Mapped[Optional[datetime]]
+    locked_until: Mapped[datetime | None]
+    last_failure_at: Mapped[datetime | None]

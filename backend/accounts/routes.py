@@ -6,10 +6,19 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from backend.accounts import service
-from backend.accounts.schemas import (DeviceQueryArgsSchema, DeviceSchema, LoginSchema,
-                                      PasswordChangeSchema, PasswordSetSchema, TokenSchema,
-                                      UserCreateSchema, UserPageSchema, UserQueryArgsSchema,
-                                      UserSchema, UserUpdateSchema)
+from backend.accounts.schemas import (
+    DeviceQueryArgsSchema,
+    DeviceSchema,
+    LoginSchema,
+    PasswordChangeSchema,
+    PasswordSetSchema,
+    TokenSchema,
+    UserCreateSchema,
+    UserPageSchema,
+    UserQueryArgsSchema,
+    UserSchema,
+    UserUpdateSchema,
+)
 from backend.auth import current_device, current_user, login_required
 from backend.extensions import db
 

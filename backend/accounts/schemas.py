@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
+from flask import g
 from marshmallow import validate
 
 from backend.accounts.models import ROLES
-from flask import g
-
-from backend.accounts.service import (MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, normalize_phone,
-                                      token_expires_at)
+from backend.accounts.service import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, normalize_phone, token_expires_at
 from backend.pagination import ID_RANGE, PageArgsSchema, page_schema
 
 AREA_CODE = validate.Regexp(r"^\d{12}$", error="An area code has 12 digits.")
@@ -80,7 +78,8 @@ class PasswordSetSchema(ma.Schema):
 
 
 class PasswordChangeSchema(ma.Schema):
-    current_password = ma.fields.String(required=True, load_only=True, validate=validate.Length(max=MAX_PASSWORD_LENGTH))
+    current_password = ma.fields.String(required=True, load_only=True,
+                                        validate=validate.Length(max=MAX_PASSWORD_LENGTH))
     new_password = _password(required=True)
 
 

@@ -22,8 +22,7 @@ from backend.accounts.models import ROLES, DeviceToken, LoginThrottle, User
 from backend.areas import service as areas_service
 from backend.areas.models import Area
 from backend.audit import service as audit_service
-from backend.errors import (AppError, Conflict, Forbidden, InvalidInput, NotFound,
-                            TooManyRequests, Unauthorized)
+from backend.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests, Unauthorized
 from backend.extensions import db
 from backend.models_base import utcnow
 from backend.pagination import Page, decode_cursor, paginate
@@ -94,8 +93,8 @@ def _check_roles(roles: Iterable[str]) -> list[str]:
     roles = sorted(set(roles))
     unknown = [role for role in roles if role not in ROLES]
     if not roles or unknown:
-        raise InvalidInput(f"Roles must be one or more of {', '.join(ROLES)}.",
-                           errors={"json": {"roles": [f"Unknown role: {r}" for r in unknown] or ["At least one role."]}})
+        problems = [f"Unknown role: {role}" for role in unknown] or ["At least one role."]
+        raise InvalidInput(f"Roles must be one or more of {', '.join(ROLES)}.", errors={"json": {"roles": problems}})
     return roles
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -26,7 +24,7 @@ class Area(Timestamps, db.Model):
     code: Mapped[str] = mapped_column(String(12), primary_key=True)
     name: Mapped[str] = mapped_column(String(64))
     level: Mapped[str] = mapped_column(String(16))
-    parent_code: Mapped[Optional[str]] = mapped_column(ForeignKey("areas.code"), index=True)
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code"), index=True)
     # "/<county>/<township>/<village>/": a subtree is every path with this prefix,
     # which works for grids too, whose codes do not nest inside their village's.
     path: Mapped[str] = mapped_column(String(255))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import JSON, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column
@@ -25,17 +25,17 @@ class AuditEvent(db.Model):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     # No foreign key: the trail outlives anything it mentions.
-    actor_id: Mapped[Optional[int]] = mapped_column(index=True)
+    actor_id: Mapped[int | None] = mapped_column(index=True)
     actor_name: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64), index=True)
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[str] = mapped_column(String(64))
     # The area the entity belongs to: decides which admins see the event.
-    area_code: Mapped[Optional[str]] = mapped_column(String(12), index=True)
-    before: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
-    after: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
-    request_id: Mapped[Optional[str]] = mapped_column(String(128))
-    ip: Mapped[Optional[str]] = mapped_column(String(45))
+    area_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    ip: Mapped[str | None] = mapped_column(String(45))
 
 
 @event.listens_for(AuditEvent, "before_update")
