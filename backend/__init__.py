@@ -66,8 +66,14 @@ def _register_blueprints(app: Flask) -> None:
     from backend.accounts.routes import auth_blp, devices_blp, users_blp
     from backend.areas.routes import blp as areas_blp
     from backend.audit.routes import blp as audit_blp
+    from backend.categories.routes import blp as categories_blp
+    from backend.hotspots.routes import hotspots_blp, inspections_blp
+    from backend.households.routes import blp as households_blp
+    from backend.sync.routes import blp as sync_blp
+    from backend.visits.routes import blp as visits_blp
 
-    for blueprint in (health.blp, auth_blp, devices_blp, users_blp, areas_blp, audit_blp):
+    for blueprint in (health.blp, auth_blp, devices_blp, users_blp, areas_blp, audit_blp, categories_blp,
+                      households_blp, visits_blp, hotspots_blp, inspections_blp, sync_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(web.blp)
 

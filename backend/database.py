@@ -6,7 +6,9 @@ from typing import Any
 
 from flask import has_request_context, request
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -43,3 +45,10 @@ def configure_engine(engine: Engine) -> None:
         # is best-effort.
         reading = has_request_context() and request.method in READING_METHODS
         connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+
+def upsert_statement(session: Session, model: Any) -> Any:
+    """An INSERT that takes ``on_conflict_do_update``/``_do_nothing``, for the session's database."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)

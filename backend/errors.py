@@ -67,6 +67,11 @@ class Conflict(AppError):
     status = 409
 
 
+class PreconditionRequired(AppError):
+    status = 428
+    reason = "if_match_required"
+
+
 class InvalidInput(AppError):
     status = 422
     reason = "validation"
@@ -96,7 +101,7 @@ def _http_message(exc: HTTPException) -> str:
         allowed = ", ".join(sorted(getattr(exc, "valid_methods", None) or []))
         return f"{request.method} is not allowed on {request.path}; allowed: {allowed}."
     if exc.code == 413:
-        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        limit = request.max_content_length
         return f"The request body is larger than the limit of {limit} bytes."
     if exc.code == 422:
         return "Some fields are missing or invalid; see errors."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -12,6 +13,7 @@ import marshmallow as ma
 from backend.errors import InvalidInput
 
 T = TypeVar("T")
+K = TypeVar("K")
 
 # Integer keys stay inside a 32-bit signed column on every database.
 MAX_ID = 2**31 - 1
@@ -41,17 +43,18 @@ def page_schema(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
     )
 
 
-def encode_cursor(key: int) -> str:
+def encode_cursor(key: object) -> str:
     return base64.urlsafe_b64encode(str(key).encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None) -> int | None:
+def decode_cursor(cursor: str | None, kind: Callable[[str], K] = int) -> K | None:  # type: ignore[assignment]
+    """The key inside a cursor, parsed by ``kind`` (int by default, uuid.UUID for records)."""
     if not cursor:
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        key = int(base64.urlsafe_b64decode(padded.encode()).decode())
-        if not 0 <= key <= 2**63 - 1:
+        key = kind(base64.urlsafe_b64decode(padded.encode()).decode())
+        if isinstance(key, int) and not 0 <= key <= 2**63 - 1:
             raise ValueError(key)
         return key
     except (binascii.Error, ValueError, UnicodeDecodeError):

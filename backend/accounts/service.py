@@ -15,13 +15,12 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from backend.accounts.models import ROLES, DeviceToken, LoginThrottle, User
 from backend.areas import service as areas_service
 from backend.areas.models import Area
 from backend.audit import service as audit_service
+from backend.database import upsert_statement
 from backend.errors import AppError, Conflict, Forbidden, InvalidInput, NotFound, TooManyRequests, Unauthorized
 from backend.extensions import db
 from backend.models_base import utcnow
@@ -311,8 +310,7 @@ def _record_failure(name: str, user: User | None, now: datetime) -> AppError:
 
 def _count_failure(name: str, now: datetime) -> int:
     """Add one failure for this name in a single statement, so parallel guesses all count."""
-    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(LoginThrottle).values(username=name, failures=1, last_failure_at=now)
+    statement = upsert_statement(db.session, LoginThrottle).values(username=name, failures=1, last_failure_at=now)
     statement = statement.on_conflict_do_update(
         index_elements=[LoginThrottle.username],
         set_={"failures": LoginThrottle.failures + 1, "last_failure_at": now},

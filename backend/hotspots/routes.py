@@ -1,0 +1,23 @@
+"""/api/hotspots and /api/inspections."""
+
+from flask_smorest import Blueprint
+
+from backend.hotspots.schemas import (
+                                      HotspotCreateSchema,
+                                      HotspotPageSchema,
+                                      HotspotSchema,
+                                      InspectionCreateSchema,
+                                      InspectionPageSchema,
+                                      InspectionSchema,
+)
+from backend.hotspots.service import HOTSPOT, INSPECTION
+from backend.records.routes import register_record_routes
+
+hotspots_blp = Blueprint("hotspots", __name__, url_prefix="/api/hotspots", description="Hotspots 治安乱点")
+register_record_routes(hotspots_blp, HOTSPOT, create_schema=HotspotCreateSchema, out_schema=HotspotSchema,
+                       page_schema=HotspotPageSchema)
+
+inspections_blp = Blueprint("inspections", __name__, url_prefix="/api/inspections",
+                            description="Rectification inspections 整治检查")
+register_record_routes(inspections_blp, INSPECTION, create_schema=InspectionCreateSchema,
+                       out_schema=InspectionSchema, page_schema=InspectionPageSchema)

@@ -1,0 +1,77 @@
+"""Hotspots move along the rectification lifecycle; inspections are the evidence of it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from backend.accounts import service as accounts_service
+from backend.categories import service as categories_service
+from backend.errors import NotFound
+from backend.hotspots.models import Hotspot, Inspection
+from backend.hotspots.schemas import HotspotFieldsSchema, InspectionFieldsSchema
+from backend.records.service import EntitySpec, RecordError, get_record
+
+if TYPE_CHECKING:
+    from backend.accounts.models import User
+
+# status -> the statuses it may move to
+LIFECYCLE = {
+    "listed": {"rectifying"},
+    "rectifying": {"acceptance_requested"},
+    "acceptance_requested": {"closed", "rectifying"},  # accepted, or sent back
+    "closed": {"relapsed"},
+    "relapsed": {"rectifying"},
+}
+# Accepting a rectification (or refusing it) is a supervisor's act.
+SUPERVISOR_STEPS = {("acceptance_requested", "closed"), ("acceptance_requested", "rectifying")}
+WRITER_ROLES = ("inspector", "supervisor", "admin")
+
+
+def _prepare_hotspot(actor: User, record: Hotspot | None, fields: dict[str, Any]) -> dict[str, Any]:
+    if "category" in fields:
+        categories_service.check("hotspot_type", fields["category"], "category")
+    if fields.get("responsible_user_id") is not None:
+        try:
+            accounts_service.get_user(actor=actor, user_id=fields["responsible_user_id"])
+        except NotFound:
+            raise RecordError("validation", "responsible_user_id: no such user in your area.",
+                              field="responsible_user_id") from None
+    status = fields.get("status")
+    if record is None:
+        if status not in (None, "listed"):
+            raise RecordError("invalid_transition", "A new hotspot starts as listed.", field="status")
+        fields["status"] = "listed"
+    elif status is not None and status != record.status:
+        if status not in LIFECYCLE[record.status]:
+            raise RecordError("invalid_transition", f"A hotspot cannot go from {record.status} to {status}; "
+                              f"next: {', '.join(sorted(LIFECYCLE[record.status]))}.", field="status")
+        if (record.status, status) in SUPERVISOR_STEPS and not actor.has_role("supervisor", "admin"):
+            raise RecordError("forbidden", "Only a supervisor accepts or refuses a rectification.", field="status")
+    return fields
+
+
+def _prepare_inspection(actor: User, record: Inspection | None, fields: dict[str, Any]) -> dict[str, Any]:
+    if record is not None and "hotspot_id" in fields and fields["hotspot_id"] != record.hotspot_id:
+        raise RecordError("validation", "An inspection stays with its hotspot.", field="hotspot_id")
+    if record is None and fields.get("hotspot_id") is not None:
+        try:
+            hotspot = get_record(HOTSPOT, actor=actor, record_id=fields["hotspot_id"])
+        except NotFound:
+            raise RecordError("validation", f"hotspot_id: no hotspot {fields['hotspot_id']} in your area.",
+                              field="hotspot_id") from None
+        fields["area_code"] = hotspot.area_code
+    return fields
+
+
+HOTSPOT = EntitySpec(
+    name="hotspot", plural="hotspots", model=Hotspot, schema=HotspotFieldsSchema,
+    required=("area_code", "name", "category"),
+    create_roles=WRITER_ROLES, edit_roles=WRITER_ROLES, prepare=_prepare_hotspot, status_field="status",
+)
+
+INSPECTION = EntitySpec(
+    name="inspection", plural="inspections", model=Inspection, schema=InspectionFieldsSchema,
+    required=("hotspot_id", "inspected_at", "result"),
+    create_roles=("inspector",), edit_roles=("inspector",), author_only=True, reviewed=True,
+    prepare=_prepare_inspection, time_field="inspected_at", status_field="review_status",
+)

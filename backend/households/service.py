@@ -1,0 +1,31 @@
+"""Households: the register a village's cadres keep, and the denominator of coverage."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from backend.areas import service as areas_service
+from backend.households.models import Household
+from backend.households.schemas import HouseholdFieldsSchema
+from backend.records.service import EntitySpec, RecordError
+
+if TYPE_CHECKING:
+    from backend.accounts.models import User
+
+HOUSEHOLD_AREA_LEVELS = ("village", "grid")
+
+
+def _prepare(actor: User, record: Household | None, fields: dict[str, Any]) -> dict[str, Any]:
+    area = areas_service.find_area(fields["area_code"]) if "area_code" in fields else None
+    if area is not None and area.level not in HOUSEHOLD_AREA_LEVELS:
+        raise RecordError("validation", f"A household belongs to a village or grid, not a {area.level}.",
+                          field="area_code")
+    return fields
+
+
+SPEC = EntitySpec(
+    name="household", plural="households", model=Household, schema=HouseholdFieldsSchema,
+    required=("area_code", "address", "head_name"),
+    create_roles=("cadre", "admin"), edit_roles=("cadre", "admin"),
+    prepare=_prepare,
+)

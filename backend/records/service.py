@@ -1,0 +1,317 @@
+"""The one write path of every field record, for REST and sync alike.
+
+Each capability (households, visits, hotspots) describes its record with an
+``EntitySpec``; this module validates, checks scope and permissions, merges by field,
+bumps versions, appends to the change log and writes the audit trail.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import marshmallow as ma
+from sqlalchemy import select
+
+from backend.areas import service as areas_service
+from backend.areas.models import Area
+from backend.audit import service as audit_service
+from backend.errors import AppError, NotFound
+from backend.extensions import db
+from backend.models_base import utcnow
+from backend.pagination import Page, decode_cursor, paginate
+from backend.records.models import REVIEW_STATUSES, Change
+
+if TYPE_CHECKING:
+    from backend.accounts.models import User
+
+REVIEW_FIELDS = ("review_status", "review_comment", "reviewed_by_id", "reviewed_at")
+REVIEWER_ROLES = ("supervisor", "admin")
+HTTP_STATUS = {"validation": 422, "scope": 404, "not_found": 404, "deleted": 404, "forbidden": 403,
+               "forbidden_field": 403, "id_conflict": 409, "invalid_transition": 409, "stale_version": 412,
+               "bad_version": 422, "unknown_type": 422, "result_expired": 410}
+
+
+class RecordError(AppError):
+    """A write refused. ``reason`` is the stable code a sync result carries as ``error.code``."""
+
+    def __init__(self, code: str, message: str, *, field: str | None = None,
+                 errors: dict[str, Any] | None = None):
+        super().__init__(message, reason=code, errors=errors or ({"json": {field: [message]}} if field else None))
+        self.status = HTTP_STATUS[code]
+        self.field = field
+
+
+@dataclass(frozen=True)
+class EntitySpec:
+    """How one kind of record is written."""
+
+    name: str                                   # "visit": audit entity, sync mutation prefix
+    plural: str                                 # "visits": pull key, URL
+    model: type
+    schema: type[ma.Schema]                     # the client-writable fields
+    required: tuple[str, ...]                   # needed on create
+    create_roles: tuple[str, ...]
+    edit_roles: tuple[str, ...]
+    author_only: bool = False                   # only the creator edits or deletes
+    reviewed: bool = False                      # has supervisor-owned review fields
+    # (actor, record or None, cleaned fields) -> cleaned fields; raises RecordError
+    prepare: Callable[[User, Any, dict[str, Any]], dict[str, Any]] | None = None
+    time_field: str = "updated_at"              # what since/until filter on
+    status_field: str | None = None             # what ?status= filters on
+    fields: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fields", tuple(self.schema().fields))
+
+
+@dataclass
+class WriteOutcome:
+    status: str                                 # applied | merged | conflict
+    record: Any
+    conflicts: list[dict[str, Any]] = field(default_factory=list)
+
+
+def rest_writer(actor: User) -> str:
+    return f"user:{actor.id}"
+
+
+def sync_writer(client_id: uuid.UUID) -> str:
+    return f"client:{client_id}"
+
+
+# --- reading --------------------------------------------------------------------
+
+def get_record(spec: EntitySpec, *, actor: User, record_id: uuid.UUID, include_deleted: bool = False) -> Any:
+    """The record, or NotFound when absent, deleted or outside the actor's area."""
+    record = db.session.get(spec.model, record_id)
+    if record is None or (record.deleted and not include_deleted) or not _visible(actor, record.area_code):
+        raise NotFound(f"No {spec.name} {record_id} in your area.")
+    return record
+
+
+def _visible(actor: User | None, area_code: str) -> bool:
+    area = db.session.get(Area, area_code)
+    return area is not None and areas_service.in_scope(actor, area)
+
+
+def list_records(spec: EntitySpec, *, actor: User, area: str | None = None, since: datetime | None = None,
+                 until: datetime | None = None, status: str | None = None, author: int | None = None,
+                 bbox: tuple[float, float, float, float] | None = None, cursor: str | None = None,
+                 limit: int = 50) -> Page[Any]:
+    """Live records in the actor's area, filtered, in id order."""
+    model = spec.model
+    query = select(model).where(model.deleted.is_(False), areas_service.scope_clause(actor, model.area_code))
+    if area:
+        query = query.where(areas_service.subtree_clause(areas_service.get_area(actor=actor, code=area),
+                                                         model.area_code))
+    time_column = getattr(model, spec.time_field)
+    if since:
+        query = query.where(time_column >= since)
+    if until:
+        query = query.where(time_column < until)
+    if status and spec.status_field:
+        query = query.where(getattr(model, spec.status_field) == status)
+    if author:
+        query = query.where(model.created_by_id == author)
+    if bbox:
+        min_lon, min_lat, max_lon, max_lat = bbox
+        query = query.where(model.lon.between(min_lon, max_lon), model.lat.between(min_lat, max_lat))
+    after = decode_cursor(cursor, uuid.UUID)
+    if after is not None:
+        query = query.where(model.id > after)
+    rows = db.session.scalars(query.order_by(model.id).limit(limit + 1)).all()
+    return paginate(list(rows), limit, key=lambda record: record.id)
+
+
+# --- validation ------------------------------------------------------------------
+
+def clean(spec: EntitySpec, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields, typed and checked; RecordError naming the fields otherwise."""
+    if not isinstance(fields, Mapping):
+        raise RecordError("validation", "fields must be an object.")
+    forbidden = sorted(set(fields) & set(REVIEW_FIELDS)) if spec.reviewed else []
+    if forbidden:
+        raise RecordError("forbidden_field", f"Only a supervisor's review sets {', '.join(forbidden)}.",
+                          field=forbidden[0])
+    try:
+        cleaned = spec.schema().load(fields)
+    except ma.ValidationError as exc:
+        messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
+        names = ", ".join(sorted(messages))
+        raise RecordError("validation", f"Invalid {spec.name} fields: {names}.",
+                          errors={"json": messages}) from None
+    return cleaned
+
+
+def _prepared(spec: EntitySpec, actor: User, record: Any | None, cleaned: dict[str, Any]) -> dict[str, Any]:
+    """The fields after the capability's own checks; a new record must then have its required ones."""
+    if spec.prepare:
+        cleaned = spec.prepare(actor, record, cleaned)
+    if record is None:
+        missing = [name for name in spec.required if cleaned.get(name) is None]
+        if missing:
+            raise RecordError("validation", f"A new {spec.name} needs {', '.join(missing)}.",
+                              errors={"json": {name: ["Missing data for required field."] for name in missing}})
+    return cleaned
+
+
+def _check_area(actor: User, code: str) -> Area:
+    try:
+        return areas_service.get_area(actor=actor, code=code)
+    except NotFound:
+        raise RecordError("scope", f"Area {code} is not in your area.", field="area_code") from None
+
+
+def _check_may_write(spec: EntitySpec, actor: User, record: Any | None) -> None:
+    roles = spec.create_roles if record is None else spec.edit_roles
+    if not actor.has_role(*roles):
+        raise RecordError("forbidden", f"Writing a {spec.name} needs the role {' or '.join(roles)}.")
+    if record is not None and spec.author_only and record.created_by_id != actor.id:
+        raise RecordError("forbidden", f"Only the author of this {spec.name} may change it.")
+
+
+# --- writing ---------------------------------------------------------------------
+
+def snapshot(spec: EntitySpec, record: Any) -> dict[str, Any]:
+    names = spec.fields + (REVIEW_FIELDS if spec.reviewed else ()) + ("deleted",)
+    return {name: getattr(record, name) for name in names}
+
+
+def _log(spec: EntitySpec, record: Any, prev_area_code: str | None = None) -> None:
+    moved = prev_area_code if prev_area_code and prev_area_code != record.area_code else None
+    db.session.add(Change(entity=spec.name, record_id=record.id, area_code=record.area_code,
+                          prev_area_code=moved))
+
+
+def create(spec: EntitySpec, *, actor: User, writer: str, record_id: uuid.UUID,
+           fields: Mapping[str, Any]) -> Any:
+    """A new record with a client-chosen id; ``fields`` as ``clean`` returns them."""
+    _check_may_write(spec, actor, None)
+    cleaned = _prepared(spec, actor, None, dict(fields))
+    _check_area(actor, cleaned["area_code"])
+    record = spec.model(id=record_id, version=1, deleted=False, created_by_id=actor.id, updated_by_id=actor.id,
+                        field_versions={name: [1, writer] for name in cleaned}, **cleaned)
+    db.session.add(record)
+    _log(spec, record)
+    audit_service.record(actor=actor, action=f"{spec.name}.create", entity=spec.name, entity_id=record_id,
+                         area_code=record.area_code, after=cleaned)
+    return record
+
+
+def create_once(spec: EntitySpec, *, actor: User, writer: str, record_id: uuid.UUID,
+                fields: Mapping[str, Any]) -> tuple[Any, bool]:
+    """Create, or return the existing record when the same create is replayed.
+
+    Returns (record, created). A different payload under an existing id is a 409.
+    """
+    existing = db.session.get(spec.model, record_id)
+    if existing is None:
+        return create(spec, actor=actor, writer=writer, record_id=record_id, fields=fields), True
+    cleaned = _prepared(spec, actor, None, dict(fields))
+    same = (not existing.deleted and _visible(actor, existing.area_code)
+            and all(_same(getattr(existing, name), value) for name, value in cleaned.items()))
+    if not same:
+        raise RecordError("id_conflict", f"A different {spec.name} already has the id {record_id}.")
+    return existing, False
+
+
+def update(spec: EntitySpec, *, actor: User, writer: str, record_id: uuid.UUID, fields: Mapping[str, Any],
+           base_version: int | None, strict: bool) -> WriteOutcome:
+    """Change a record's fields (as ``clean`` returns them).
+
+    ``strict`` (REST, If-Match): ``base_version`` must be the current version or the
+    write is stale (412). Otherwise (sync): fields changed by another writer since
+    ``base_version`` and also changed here are conflicts, which this later write wins;
+    other fields merge.
+    """
+    record = db.session.get(spec.model, record_id)
+    if record is None or not _visible(actor, record.area_code):
+        raise RecordError("not_found" if record is None else "scope", f"No {spec.name} {record_id} in your area.")
+    if record.deleted:
+        raise RecordError("deleted", f"This {spec.name} was deleted; it cannot be changed.")
+    if strict and base_version != record.version:
+        raise RecordError("stale_version", f"The {spec.name} changed since version {base_version}; it is now "
+                          f"version {record.version}. Reload it and apply your change again.")
+    if base_version is not None and base_version > record.version:
+        raise RecordError("bad_version", f"base_version {base_version} is newer than the server's {record.version}.")
+    _check_may_write(spec, actor, record)
+    cleaned = _prepared(spec, actor, record, dict(fields))
+    changed = {name: value for name, value in cleaned.items() if not _same(getattr(record, name), value)}
+    base = base_version or 0
+    by_others = {name for name, (version, who) in record.field_versions.items() if version > base and who != writer}
+    if not changed:
+        return WriteOutcome("merged" if by_others else "applied", record)
+    if "area_code" in changed:
+        _check_area(actor, changed["area_code"])
+    conflicts = [{"field": name, "server_value": audit_service.jsonable(getattr(record, name)),
+                  "server_version": record.field_versions[name][0]}
+                 for name in sorted(by_others & set(changed))]
+    _apply(spec, record, changed, actor=actor, writer=writer, action="update")
+    status = "conflict" if conflicts else ("merged" if by_others else "applied")
+    return WriteOutcome(status, record, conflicts)
+
+
+def _apply(spec: EntitySpec, record: Any, changed: dict[str, Any], *, actor: User, writer: str,
+           action: str) -> None:
+    before = {name: getattr(record, name) for name in changed}
+    prev_area = record.area_code
+    record.version += 1
+    versions = dict(record.field_versions)
+    for name, value in changed.items():
+        setattr(record, name, value)
+        versions[name] = [record.version, writer]
+    record.field_versions = versions
+    record.updated_by_id = actor.id
+    _log(spec, record, prev_area)
+    audit_service.record(actor=actor, action=f"{spec.name}.{action}", entity=spec.name, entity_id=record.id,
+                         area_code=record.area_code, before=before, after=changed)
+
+
+def delete(spec: EntitySpec, *, actor: User, writer: str, record_id: uuid.UUID,
+           base_version: int | None = None, strict: bool = False) -> Any | None:
+    """Soft-delete. Deleting what is already deleted, or was never created, changes nothing."""
+    record = db.session.get(spec.model, record_id)
+    if record is None:
+        if strict:
+            raise NotFound(f"No {spec.name} {record_id} in your area.")
+        return None
+    if not _visible(actor, record.area_code):
+        raise RecordError("scope", f"No {spec.name} {record_id} in your area.")
+    if record.deleted:
+        if strict:
+            raise NotFound(f"No {spec.name} {record_id} in your area.")
+        return record
+    if strict and base_version != record.version:
+        raise RecordError("stale_version", f"The {spec.name} changed since version {base_version}; "
+                          f"it is now version {record.version}.")
+    _check_may_write(spec, actor, record)
+    _apply(spec, record, {"deleted": True}, actor=actor, writer=writer, action="delete")
+    return record
+
+
+def review(spec: EntitySpec, *, actor: User, writer: str, record_id: uuid.UUID, base_version: int | None,
+           review_status: str, review_comment: str | None) -> Any:
+    """A supervisor's ruling: the only way review fields change."""
+    if not actor.has_role(*REVIEWER_ROLES):
+        raise RecordError("forbidden", "Only a supervisor reviews records.")
+    record = get_record(spec, actor=actor, record_id=record_id)
+    if base_version != record.version:
+        raise RecordError("stale_version", f"The {spec.name} changed since version {base_version}; it is now "
+                          f"version {record.version}. Look at it again before ruling.")
+    if review_status not in REVIEW_STATUSES:
+        raise RecordError("validation", f"review_status must be one of {', '.join(REVIEW_STATUSES)}.",
+                          field="review_status")
+    changed = {"review_status": review_status, "review_comment": review_comment,
+               "reviewed_by_id": actor.id, "reviewed_at": utcnow()}
+    _apply(spec, record, changed, actor=actor, writer=writer, action="review")
+    return record
+
+
+def _same(current: Any, new: Any) -> bool:
+    if isinstance(current, datetime) and isinstance(new, datetime):
+        return current == new  # the same instant, whatever the offsets
+    return audit_service.jsonable(current) == audit_service.jsonable(new)

@@ -1,0 +1,84 @@
+"""Bodies of /api/sync/push and /api/sync/pull."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from backend.hotspots.schemas import HotspotSchema, InspectionSchema
+from backend.households.schemas import HouseholdSchema
+from backend.visits.schemas import VisitSchema
+
+MAX_MUTATIONS = 100
+MAX_PULL = 500
+
+
+class MutationSchema(ma.Schema):
+    """The id is checked here; everything else per mutation, so one bad mutation is only its own rejection."""
+
+    class Meta:
+        unknown = ma.INCLUDE
+
+    id = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**63 - 1),
+                           metadata={"description": "Per-client sequence: +1 for each mutation ever queued"})
+    type = ma.fields.Raw(metadata={"description": "household|visit|hotspot|inspection . upsert|delete",
+                                   "type": "string"})
+    record_id = ma.fields.Raw(metadata={"type": "string", "format": "uuid"})
+    base_version = ma.fields.Raw(allow_none=True, metadata={"type": "integer", "nullable": True,
+                                                            "description": "Version the client last saw; "
+                                                                           "null for a record it created"})
+    fields = ma.fields.Raw(metadata={"type": "object", "description": "The record's fields (upsert)"})
+
+
+class PushSchema(ma.Schema):
+    client_id = ma.fields.UUID(required=True, metadata={"description": "One per installed app"})
+    mutations = ma.fields.List(ma.fields.Nested(MutationSchema), required=True)
+
+
+class ErrorInfoSchema(ma.Schema):
+    code = ma.fields.String(required=True)
+    message = ma.fields.String(required=True)
+    field = ma.fields.String(allow_none=True)
+
+
+class MutationResultSchema(ma.Schema):
+    id = ma.fields.Integer(required=True)
+    status = ma.fields.String(required=True, validate=validate.OneOf(["applied", "merged", "conflict", "rejected"]))
+    record_id = ma.fields.String(required=True, allow_none=True)
+    version = ma.fields.Integer(required=True, allow_none=True)
+    conflicts = ma.fields.List(ma.fields.Dict(), required=True)
+    error = ma.fields.Nested(ErrorInfoSchema, required=True, allow_none=True)
+
+
+class PushResultSchema(ma.Schema):
+    last_mutation_id = ma.fields.Integer(required=True)
+    results = ma.fields.List(ma.fields.Nested(MutationResultSchema), required=True)
+
+
+class PullArgsSchema(ma.Schema):
+    client_id = ma.fields.UUID(required=True)
+    cursor = ma.fields.String(metadata={"description": "The cursor of the last page applied; none at first"})
+    limit = ma.fields.Integer(load_default=MAX_PULL, validate=validate.Range(min=1, max=MAX_PULL))
+
+
+def _changes(schema: type[ma.Schema]) -> ma.fields.Nested:
+    return ma.fields.Nested(ma.Schema.from_dict({
+        "upserted": ma.fields.List(ma.fields.Nested(schema), required=True),
+        "deleted": ma.fields.List(ma.fields.UUID(), required=True),
+    }, name=f"{schema.__name__.removesuffix('Schema')}Changes"), required=True)
+
+
+class ChangesSchema(ma.Schema):
+    households = _changes(HouseholdSchema)
+    visits = _changes(VisitSchema)
+    hotspots = _changes(HotspotSchema)
+    inspections = _changes(InspectionSchema)
+
+
+class PullResultSchema(ma.Schema):
+    cursor = ma.fields.String(required=True, metadata={"description": "Save it after applying this page"})
+    has_more = ma.fields.Boolean(required=True)
+    reset = ma.fields.Boolean(required=True, metadata={"description": "Drop the mirror (keep the outbox): "
+                                                                      "this page starts from scratch"})
+    last_mutation_id = ma.fields.Integer(required=True)
+    changes = ma.fields.Nested(ChangesSchema, required=True)
