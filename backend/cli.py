@@ -24,6 +24,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(areas_group)
     app.cli.add_command(users_group)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(sync_group)
 
 
 def _fail(exc: AppError) -> click.ClickException:
@@ -93,6 +94,29 @@ def create_user_command(username: str, roles: tuple[str, ...], area_code: str,
         raise _fail(exc) from exc
     db.session.commit()
     click.echo(f"Created user {user.username} (id {user.id}) in {user.area_code}.")
+
+
+@click.group("sync", help="The offline sync change log.")
+def sync_group() -> None:
+    pass
+
+
+@sync_group.command("prune")
+@click.option("--days", type=click.IntRange(min=1), default=None,
+              help="Keep this many days (default: ZOUFANG_SYNC_RETENTION_DAYS).")
+def prune_command(days: int | None) -> None:
+    """Drop old change-log entries no fresh phone needs; run it daily (cron)."""
+    from datetime import timedelta
+
+    from flask import current_app
+
+    from backend.models_base import utcnow
+    from backend.sync import service as sync_service
+
+    days = days or current_app.config["SYNC_RETENTION_DAYS"]
+    dropped = sync_service.prune(older_than=utcnow() - timedelta(days=days))
+    db.session.commit()
+    click.echo(f"Dropped {dropped} change-log entries older than {days} days.")
 
 
 @click.command("seed-demo")

@@ -60,6 +60,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Failed logins in a row that lock a username."),
     Setting("LOGIN_LOCK_MINUTES", 15, _positive_int,
             "How long a locked username stays locked."),
+    Setting("SYNC_RETENTION_DAYS", 90, _positive_int,
+            "`zoufang sync prune` drops change-log entries (superseded, deleted) older than this; "
+            "a phone whose cursor is older rebuilds its mirror."),
     Setting("PROXY_COUNT", 0, _count,
             "Number of reverse proxies in front of the app whose `X-Forwarded-For`/`-Proto` headers "
             "are trusted (client IPs in the audit)."),

@@ -141,8 +141,8 @@ def clean(spec: EntitySpec, fields: Mapping[str, Any]) -> dict[str, Any]:
         cleaned = spec.schema().load(fields)
     except ma.ValidationError as exc:
         messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
-        names = ", ".join(sorted(messages))
-        raise RecordError("validation", f"Invalid {spec.name} fields: {names}.",
+        names = sorted(messages)
+        raise RecordError("validation", f"Invalid {spec.name} fields: {', '.join(names)}.", field=names[0],
                           errors={"json": messages}) from None
     return cleaned
 
