@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import marshmallow as ma
@@ -147,14 +147,47 @@ def clean(spec: EntitySpec, fields: Mapping[str, Any]) -> dict[str, Any]:
     return cleaned
 
 
+def _check_storable(fields: Mapping[str, Any]) -> None:
+    """RecordError naming the first field whose value no database stores.
+
+    Such a value would fail at flush, failing the whole push on every retry: one bad
+    mutation would block the client's queue for good.
+    """
+    for name, value in fields.items():
+        if not _storable(value):
+            raise RecordError("validation", f"{name} holds a NUL or unpaired surrogate character, or a time "
+                              "out of range.", field=name)
+
+
+def _storable(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:  # a lone surrogate, which JSON's \ud800 escapes can carry
+            return False
+        return "\x00" not in value
+    if isinstance(value, datetime):
+        try:
+            value.astimezone(UTC)  # stored in UTC: 0001-01-01T00:00+08:00 leaves the calendar
+        except OverflowError:
+            return False
+        return True
+    if isinstance(value, Mapping):
+        return all(_storable(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return all(_storable(item) for item in value)
+    return True
+
+
 def _prepared(spec: EntitySpec, actor: User, record: Any | None, cleaned: dict[str, Any]) -> dict[str, Any]:
     """The fields after the capability's own checks; a new record must then have its required ones."""
+    _check_storable(cleaned)
     if spec.prepare:
         cleaned = spec.prepare(actor, record, cleaned)
     if record is None:
         missing = [name for name in spec.required if cleaned.get(name) is None]
         if missing:
-            raise RecordError("validation", f"A new {spec.name} needs {', '.join(missing)}.",
+            raise RecordError("validation", f"A new {spec.name} needs {', '.join(missing)}.", field=missing[0],
                               errors={"json": {name: ["Missing data for required field."] for name in missing}})
     return cleaned
 
@@ -305,6 +338,7 @@ def review(spec: EntitySpec, *, actor: User, writer: str, record_id: uuid.UUID, 
     if review_status not in REVIEW_STATUSES:
         raise RecordError("validation", f"review_status must be one of {', '.join(REVIEW_STATUSES)}.",
                           field="review_status")
+    _check_storable({"review_comment": review_comment})
     changed = {"review_status": review_status, "review_comment": review_comment,
                "reviewed_by_id": actor.id, "reviewed_at": utcnow()}
     _apply(spec, record, changed, actor=actor, writer=writer, action="review")

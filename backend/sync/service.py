@@ -166,8 +166,10 @@ def pull(*, actor: User, client_id: uuid.UUID, cursor: str | None = None, limit:
     state. A cursor older than pruning answers ``reset`` and a page from the start.
     """
     counter = db.session.get(SyncCounter, 1)
-    after = decode_cursor(cursor) or 0
-    reset = cursor is not None and after < counter.pruned_through
+    after, pruned_then = decode_cursor(cursor, _cursor_key) or (0, 0)
+    # Only a prune after the cursor was given out can have dropped changes it has not seen: a
+    # cursor of a walk that began after the last prune goes on, even below pruned_through.
+    reset = cursor is not None and after < counter.pruned_through and pruned_then < counter.pruned_through
     if reset:
         after = 0
     visible = or_(areas_service.scope_clause(actor, Change.area_code),
@@ -182,12 +184,21 @@ def pull(*, actor: User, client_id: uuid.UUID, cursor: str | None = None, limit:
     changes = {spec.plural: _page_of(spec, actor, ids.get(spec.name, set())) for spec in SPECS}
     client = db.session.get(SyncClient, client_id)
     return {
-        "cursor": encode_cursor(rows[-1].seq if rows else after),
+        "cursor": encode_cursor(f"{rows[-1].seq if rows else after}.{counter.pruned_through}"),
         "has_more": has_more,
         "reset": reset,
         "last_mutation_id": client.last_mutation_id if client is not None and client.user_id == actor.id else 0,
         "changes": changes,
     }
+
+
+def _cursor_key(text: str) -> tuple[int, int]:
+    """(last seq seen, pruned_through when the cursor was given out); a bare seq is an older cursor."""
+    seq, _, pruned_then = text.partition(".")
+    key = int(seq), int(pruned_then or 0)
+    if not all(0 <= value <= 2**63 - 1 for value in key):
+        raise ValueError(text)
+    return key
 
 
 def _page_of(spec: EntitySpec, actor: User, ids: set[uuid.UUID]) -> dict[str, list[Any]]:

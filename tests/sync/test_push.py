@@ -5,11 +5,8 @@ from __future__ import annotations
 import uuid
 
 from backend.sync.models import SyncClient, SyncResult
-from tests.factories import Tree
 from tests.sync.conftest import count, device, mutation, new_id, push, visit_fields, written
 from tests.test_app import assert_error
-
-T = Tree()
 
 
 def test_retry_after_a_lost_response_returns_the_same_results_and_writes_nothing_again(client, db, cadre):
