@@ -52,6 +52,7 @@ test: $(TEST_STAMP) pwa
 # Benchmarks print ratios against a baseline measured in the same run.
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/bench_foundation.py
+	$(BIN)/python bench/sync.py
 
 pwa: pwa/dist/index.html
 
