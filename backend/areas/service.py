@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, func, select, true
+from sqlalchemy import ColumnElement, event, func, select, true
+from sqlalchemy.orm import Session
 
 from backend.areas.models import LEVELS, Area
 from backend.audit import service as audit_service
@@ -45,8 +46,22 @@ def in_scope(actor: User | None, area: Area) -> bool:
 
 
 def find_area(code: str) -> Area | None:
-    """The area with this code whoever asks, for checks that come after a scope check."""
-    return db.session.get(Area, code) if CODE_PATTERN.match(code or "") else None
+    """The area with this code whoever asks, for checks that come after a scope check.
+
+    Kept for the session: a sync push or pull asks for the same few areas hundreds of times.
+    """
+    cache = db.session.info.setdefault("areas", {})
+    area = cache.get(code)
+    if area is None and CODE_PATTERN.match(code or ""):
+        area = db.session.get(Area, code)
+        if area is not None:  # an absent code may be created later in this session
+            cache[code] = area
+    return area
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_areas(session: Session) -> None:
+    session.info.pop("areas", None)
 
 
 def get_area(*, actor: User | None, code: str) -> Area:

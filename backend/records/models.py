@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Uuid, event, update
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Uuid, bindparam, event, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from backend.extensions import db
@@ -80,6 +80,11 @@ class SyncCounter(db.Model):
     pruned_through: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+_counter = SyncCounter.__table__
+_TAKE_NUMBERS = (update(_counter).where(_counter.c.id == 1)
+                 .values(value=_counter.c.value + bindparam("count")).returning(_counter.c.value))
+
+
 @event.listens_for(Session, "before_flush")
 def _number_changes(session: Session, _flush_context: Any, _instances: Any) -> None:
     """Give the flush's new changes the next sequence numbers, in the order they were made.
@@ -91,10 +96,7 @@ def _number_changes(session: Session, _flush_context: Any, _instances: Any) -> N
                      key=lambda change: change.order)
     if not pending:
         return
-    counter = SyncCounter.__table__
-    statement = (update(counter).where(counter.c.id == 1).values(value=counter.c.value + len(pending))
-                 .returning(counter.c.value))
-    last = session.connection().execute(statement).scalar_one()
+    last = session.connection().execute(_TAKE_NUMBERS, {"count": len(pending)}).scalar_one()
     first = last - len(pending) + 1
     for offset, change in enumerate(pending):
         change.seq = first + offset

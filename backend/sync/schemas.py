@@ -61,6 +61,12 @@ class PullArgsSchema(ma.Schema):
     limit = ma.fields.Integer(load_default=MAX_PULL, validate=validate.Range(min=1, max=MAX_PULL))
 
 
+# What a pulled record holds, by entity: the fields of its REST schema.
+PULLED_FIELDS = {name: tuple(schema().fields) for name, schema in (
+    ("household", HouseholdSchema), ("visit", VisitSchema), ("hotspot", HotspotSchema),
+    ("inspection", InspectionSchema))}
+
+
 def _changes(schema: type[ma.Schema]) -> ma.fields.Nested:
     return ma.fields.Nested(ma.Schema.from_dict({
         "upserted": ma.fields.List(ma.fields.Nested(schema), required=True),

@@ -5,14 +5,13 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, exists, func, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, defer
 
 from backend.areas import service as areas_service
-from backend.areas.models import Area
 from backend.database import upsert_statement
 from backend.errors import AppError, Conflict
 from backend.extensions import db
@@ -24,6 +23,7 @@ from backend.records import service as records_service
 from backend.records.models import Change, SyncCounter
 from backend.records.service import EntitySpec, RecordError
 from backend.sync.models import SyncClient, SyncResult
+from backend.sync.schemas import PULLED_FIELDS
 from backend.visits import service as visits_service
 
 if TYPE_CHECKING:
@@ -59,21 +59,49 @@ def push(*, actor: User, client_id: uuid.UUID, mutations: list[dict[str, Any]], 
                                "Send the rest in the next push.")
     client = _lock_client(actor, client_id)
     writer = records_service.sync_writer(client_id)
-    results = []
-    for mutation in sorted(mutations, key=lambda m: m["id"]):
-        mutation_id = mutation["id"]
-        if mutation_id <= client.last_mutation_id:
-            results.append(_stored_result(client_id, mutation_id))
-            continue
-        if mutation_id > client.last_mutation_id + 1:
-            break
-        result = _apply(actor, writer, mutation)
-        db.session.add(SyncResult(client_id=client_id, mutation_id=mutation_id, result=result))
-        client.last_mutation_id = mutation_id
-        results.append(result)
-    client.last_push_at = utcnow()
+    _preload(mutations)
+    results: list[dict[str, Any]] = []
+    answered: dict[int, dict[str, Any]] = {}
+    # One flush at the end: the inserts go in batches, and the change counter's lock is
+    # taken only then, for the short time until commit.
+    with db.session.no_autoflush:
+        for mutation in sorted(mutations, key=lambda m: m["id"]):
+            mutation_id = mutation["id"]
+            if mutation_id <= client.last_mutation_id:
+                results.append(answered.get(mutation_id) or _stored_result(client_id, mutation_id))
+                continue
+            if mutation_id > client.last_mutation_id + 1:
+                break
+            result = _apply(actor, writer, mutation)
+            db.session.add(SyncResult(client_id=client_id, mutation_id=mutation_id, result=result))
+            answered[mutation_id] = result
+            client.last_mutation_id = mutation_id
+            results.append(result)
+        client.last_push_at = utcnow()
     db.session.flush()
     return PushResult(client.last_mutation_id, results)
+
+
+def _preload(mutations: list[dict[str, Any]]) -> None:
+    """Read the records a push names, one query per kind, instead of one per mutation."""
+    wanted: dict[str, set[uuid.UUID]] = defaultdict(set)
+    for mutation in mutations:
+        entity = str(mutation.get("type")).partition(".")[0]
+        try:
+            record_id = uuid.UUID(str(mutation.get("record_id")))
+        except ValueError:
+            continue
+        if entity in BY_NAME:
+            wanted[entity].add(record_id)
+            fields = mutation.get("fields")
+            household_id = fields.get("household_id") if entity == "visit" and isinstance(fields, dict) else None
+            if isinstance(household_id, str):
+                try:
+                    wanted["household"].add(uuid.UUID(household_id))
+                except ValueError:
+                    pass
+    for entity, record_ids in wanted.items():
+        records_service.preload(BY_NAME[entity], record_ids)
 
 
 def _lock_client(actor: User, client_id: uuid.UUID) -> SyncClient:
@@ -124,7 +152,7 @@ def _apply(actor: User, writer: str, mutation: dict[str, Any]) -> dict[str, Any]
             return _result(mutation_id, "applied", record, record_id=record_id)
         fields = records_service.clean(spec, mutation.get("fields") or {})
         base_version = mutation.get("base_version")
-        if db.session.get(spec.model, record_id) is None:
+        if records_service.find(spec, record_id) is None:
             if base_version:
                 raise RecordError("not_found", f"No {spec.name} {record_id} on the server to change.")
             record = records_service.create(spec, actor=actor, writer=writer, record_id=record_id, fields=fields)
@@ -163,15 +191,17 @@ def pull(*, actor: User, client_id: uuid.UUID, cursor: str | None = None, limit:
 
     A change whose record is now deleted, or now outside the actor's area (though it
     was inside when it moved), travels as a delete; others as the record's current
-    state. A cursor older than pruning answers ``reset`` and a page from the start.
+    state. ``reset`` and a page from the start answer a cursor that pruning has
+    overtaken, or one given out while the user belonged to another area.
     """
     counter = db.session.get(SyncCounter, 1)
-    after, pruned_then = decode_cursor(cursor, _cursor_key) or (0, 0)
+    position = decode_cursor(cursor, PullCursor.parse) or PullCursor(0, 0, actor.area_code)
     # Only a prune after the cursor was given out can have dropped changes it has not seen: a
     # cursor of a walk that began after the last prune goes on, even below pruned_through.
-    reset = cursor is not None and after < counter.pruned_through and pruned_then < counter.pruned_through
-    if reset:
-        after = 0
+    pruned_past = position.seq < counter.pruned_through and position.pruned_through < counter.pruned_through
+    moved = position.area_code not in (None, actor.area_code)
+    reset = cursor is not None and (pruned_past or moved)
+    after = 0 if reset else position.seq
     visible = or_(areas_service.scope_clause(actor, Change.area_code),
                   areas_service.scope_clause(actor, Change.prev_area_code))
     rows = db.session.execute(select(Change.seq, Change.entity, Change.record_id)
@@ -183,8 +213,9 @@ def pull(*, actor: User, client_id: uuid.UUID, cursor: str | None = None, limit:
         ids[entity].add(record_id)
     changes = {spec.plural: _page_of(spec, actor, ids.get(spec.name, set())) for spec in SPECS}
     client = db.session.get(SyncClient, client_id)
+    next_position = PullCursor(rows[-1].seq if rows else after, counter.pruned_through, actor.area_code)
     return {
-        "cursor": encode_cursor(f"{rows[-1].seq if rows else after}.{counter.pruned_through}"),
+        "cursor": encode_cursor(next_position),
         "has_more": has_more,
         "reset": reset,
         "last_mutation_id": client.last_mutation_id if client is not None and client.user_id == actor.id else 0,
@@ -192,29 +223,54 @@ def pull(*, actor: User, client_id: uuid.UUID, cursor: str | None = None, limit:
     }
 
 
-def _cursor_key(text: str) -> tuple[int, int]:
-    """(last seq seen, pruned_through when the cursor was given out); a bare seq is an older cursor."""
-    seq, _, pruned_then = text.partition(".")
-    key = int(seq), int(pruned_then or 0)
-    if not all(0 <= value <= 2**63 - 1 for value in key):
-        raise ValueError(text)
-    return key
+@dataclass(frozen=True)
+class PullCursor:
+    """Where a client's mirror stands: the last change applied, how far pruning had gone and
+    the user's area when the cursor was given out (an older cursor has only the first)."""
+
+    seq: int
+    pruned_through: int
+    area_code: str | None
+
+    def __str__(self) -> str:
+        return f"{self.seq}.{self.pruned_through}.{self.area_code}"
+
+    @classmethod
+    def parse(cls, text: str) -> PullCursor:
+        seq, pruned_through, area_code = (text.split(".") + ["", ""])[:3]
+        cursor = cls(int(seq), int(pruned_through or 0), area_code or None)
+        if not (0 <= cursor.seq <= 2**63 - 1 and 0 <= cursor.pruned_through <= 2**63 - 1):
+            raise ValueError(text)
+        return cursor
 
 
 def _page_of(spec: EntitySpec, actor: User, ids: set[uuid.UUID]) -> dict[str, list[Any]]:
-    upserted: list[Any] = []
-    deleted: list[uuid.UUID] = []
+    """The records as JSON-ready dicts: a pull page is built by hand, not through marshmallow,
+    since it is the hottest read of all (PullResultSchema still documents it, and the
+    schema tests hold the two together)."""
+    upserted: list[dict[str, Any]] = []
+    deleted: list[str] = []
     if ids:
-        for record in db.session.scalars(select(spec.model).where(spec.model.id.in_(ids))):
+        names = PULLED_FIELDS[spec.name]
+        query = select(spec.model).where(spec.model.id.in_(ids)).options(defer(spec.model.field_versions))
+        for record in db.session.scalars(query):
             if record.deleted or not _area_visible(actor, record.area_code):
-                deleted.append(record.id)
+                deleted.append(str(record.id))
             else:
-                upserted.append(record)
+                upserted.append({name: _json_value(getattr(record, name)) for name in names})
     return {"upserted": upserted, "deleted": deleted}
 
 
+def _json_value(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
 def _area_visible(actor: User, area_code: str) -> bool:
-    area = db.session.get(Area, area_code)
+    area = areas_service.find_area(area_code)
     return area is not None and areas_service.in_scope(actor, area)
 
 

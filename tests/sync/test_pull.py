@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from sqlalchemy import update
@@ -189,3 +190,32 @@ def test_a_wrong_client_clock_never_affects_cursors(client, db, cadre):
     listed = client.get("/api/visits", headers=cadre.headers,
                         query_string={"until": "2002-01-01T00:00:00+00:00"}).get_json()["items"]
     assert [visit["id"] for visit in listed] == [past]
+
+
+def test_a_user_posted_to_another_area_rebuilds_their_mirror(client, db, tree):
+    from backend.accounts import service as accounts_service
+    from tests.factories import bearer, make_user, token_for
+
+    v1_cadre = make_user("v1-cadre", tree.V1, "cadre")
+    v2_cadre = make_user("v2-cadre", tree.V2, "cadre")
+    admin = make_user("county-admin", tree.A, "admin")
+    phone, v1_headers, v2_headers = str(uuid.uuid4()), bearer(token_for(v1_cadre)), bearer(token_for(v2_cadre))
+    in_v1, in_v2 = str(uuid.uuid4()), str(uuid.uuid4())
+    for headers, client_id, record_id, area in ((v2_headers, str(uuid.uuid4()), in_v2, tree.V2),
+                                               (v1_headers, phone, in_v1, tree.V1)):
+        client.post("/api/sync/push", headers=headers, json={"client_id": client_id, "mutations": [
+            {"id": 1, "type": "household.upsert", "record_id": record_id, "base_version": None,
+             "fields": {"area_code": area, "address": "一组1号", "head_name": "张三"}}]})
+    page = client.get("/api/sync/pull", headers=v1_headers, query_string={"client_id": phone}).get_json()
+    assert [h["id"] for h in page["changes"]["households"]["upserted"]] == [in_v1]
+
+    accounts_service.update_user(actor=admin, user_id=v1_cadre.id, changes={"area_code": tree.V2})
+    db.session.commit()
+
+    moved = client.get("/api/sync/pull", headers=v1_headers,
+                       query_string={"client_id": phone, "cursor": page["cursor"]}).get_json()
+    assert moved["reset"] is True  # the phone drops its mirror of V1 ...
+    assert [h["id"] for h in moved["changes"]["households"]["upserted"]] == [in_v2]  # ... and gets V2's
+    again = client.get("/api/sync/pull", headers=v1_headers,
+                       query_string={"client_id": phone, "cursor": moved["cursor"]}).get_json()
+    assert again["reset"] is False
