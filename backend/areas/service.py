@@ -59,8 +59,8 @@ def find_area(code: str) -> Area | None:
     return area
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_areas(session: Session) -> None:
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_areas(session: Session, *_args: Any) -> None:
     session.info.pop("areas", None)
 
 

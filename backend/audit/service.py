@@ -9,17 +9,20 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from flask import g, has_request_context, request
-from sqlalchemy import select
+from sqlalchemy import event, insert, select
+from sqlalchemy.orm import Session
 
 from backend.areas import service as areas_service
 from backend.audit.models import AuditEvent
 from backend.extensions import db
+from backend.models_base import utcnow
 from backend.pagination import Page, decode_cursor, paginate
 
 if TYPE_CHECKING:
     from backend.accounts.models import User
 
 CLI_ACTOR = "cli"
+PENDING_EVENTS = "audit_events"
 
 
 def jsonable(value: Any) -> Any:
@@ -43,23 +46,39 @@ def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple
 
 def record(*, actor: User | None, action: str, entity: str, entity_id: Any,
            area_code: str | None = None, before: Mapping[str, Any] | None = None,
-           after: Mapping[str, Any] | None = None) -> AuditEvent:
-    """Append one event; ``actor`` None means the command line."""
-    event = AuditEvent(
-        actor_id=actor.id if actor is not None else None,
-        actor_name=actor.username if actor is not None else CLI_ACTOR,
-        action=action,
-        entity=entity,
-        entity_id=str(entity_id),
-        area_code=area_code,
-        before=jsonable(before) if before else None,
-        after=jsonable(after) if after else None,
-        request_id=g.get("request_id") if has_request_context() else None,
-        ip=request.remote_addr if has_request_context() else None,
-    )
-    # Flushed with the rest of the transaction: a bulk write's events go in one batch.
-    db.session.add(event)
-    return event
+           after: Mapping[str, Any] | None = None) -> None:
+    """Append one event to this transaction; ``actor`` None means the command line.
+
+    Events are not ORM objects: they are written in one multi-row INSERT when the session
+    next flushes or commits (a sync push writes a hundred at once), and dropped with it on
+    rollback.
+    """
+    db.session.info.setdefault(PENDING_EVENTS, []).append({
+        "at": utcnow(),
+        "actor_id": actor.id if actor is not None else None,
+        "actor_name": actor.username if actor is not None else CLI_ACTOR,
+        "action": action,
+        "entity": entity,
+        "entity_id": str(entity_id),
+        "area_code": area_code,
+        "before": jsonable(before) if before else None,
+        "after": jsonable(after) if after else None,
+        "request_id": g.get("request_id") if has_request_context() else None,
+        "ip": request.remote_addr if has_request_context() else None,
+    })
+
+
+@event.listens_for(Session, "before_flush")
+@event.listens_for(Session, "before_commit")
+def _write_events(session: Session, *_args: Any) -> None:
+    rows = session.info.pop(PENDING_EVENTS, None)
+    if rows:
+        session.connection().execute(insert(AuditEvent.__table__), rows)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_events(session: Session, *_args: Any) -> None:
+    session.info.pop(PENDING_EVENTS, None)
 
 
 def list_events(*, actor: User, entity: str | None = None, entity_id: str | None = None,

@@ -8,12 +8,11 @@ sync push merge edits to different fields without calling them a conflict.
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Uuid, bindparam, event, update
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Uuid, bindparam, event, insert, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from backend.extensions import db
@@ -42,9 +41,6 @@ class ReviewMixin:
     reviewed_at: Mapped[datetime | None]
 
 
-_creation_order = itertools.count()
-
-
 class Change(db.Model):
     """One write to one record, numbered by the global change sequence.
 
@@ -64,10 +60,6 @@ class Change(db.Model):
     prev_area_code: Mapped[str | None] = mapped_column(String(12))
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    def __init__(self, **kwargs: Any):
-        super().__init__(**kwargs)
-        self.order = next(_creation_order)
-
 
 class SyncCounter(db.Model):
     """The single row holding the last change sequence given out."""
@@ -85,18 +77,35 @@ _TAKE_NUMBERS = (update(_counter).where(_counter.c.id == 1)
                  .values(value=_counter.c.value + bindparam("count")).returning(_counter.c.value))
 
 
-@event.listens_for(Session, "before_flush")
-def _number_changes(session: Session, _flush_context: Any, _instances: Any) -> None:
-    """Give the flush's new changes the next sequence numbers, in the order they were made.
+PENDING_CHANGES = "changes"
 
-    One UPDATE ... RETURNING on the counter row: its lock is held until commit, so
-    a transaction with lower numbers always commits before one with higher numbers.
+
+def log_change(session: Session, *, entity: str, record_id: uuid.UUID, area_code: str,
+               prev_area_code: str | None) -> None:
+    """Queue a change; it is numbered and written when the session next flushes or commits."""
+    session.info.setdefault(PENDING_CHANGES, []).append({
+        "entity": entity, "record_id": record_id, "area_code": area_code, "prev_area_code": prev_area_code})
+
+
+@event.listens_for(Session, "before_flush")
+@event.listens_for(Session, "before_commit")
+def _write_changes(session: Session, *_args: Any) -> None:
+    """Number the queued changes in the order they were made and write them in one INSERT.
+
+    One UPDATE ... RETURNING on the counter row: its lock is held until commit, so a
+    transaction with lower numbers always commits before one with higher numbers. A
+    sync push flushes once, at its end, so the lock is held only from there to commit.
     """
-    pending = sorted((obj for obj in session.new if isinstance(obj, Change) and obj.seq is None),
-                     key=lambda change: change.order)
-    if not pending:
+    rows = session.info.pop(PENDING_CHANGES, None)
+    if not rows:
         return
-    last = session.connection().execute(_TAKE_NUMBERS, {"count": len(pending)}).scalar_one()
-    first = last - len(pending) + 1
-    for offset, change in enumerate(pending):
-        change.seq = first + offset
+    last = session.connection().execute(_TAKE_NUMBERS, {"count": len(rows)}).scalar_one()
+    now = utcnow()
+    for seq, row in enumerate(rows, start=last - len(rows) + 1):
+        row.update(seq=seq, at=now)
+    session.connection().execute(insert(Change.__table__), rows)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_changes(session: Session, *_args: Any) -> None:
+    session.info.pop(PENDING_CHANGES, None)

@@ -24,7 +24,7 @@ from backend.errors import AppError, NotFound
 from backend.extensions import db
 from backend.models_base import utcnow
 from backend.pagination import Page, decode_cursor, paginate
-from backend.records.models import REVIEW_STATUSES, Change
+from backend.records.models import REVIEW_STATUSES, log_change
 
 if TYPE_CHECKING:
     from backend.accounts.models import User
@@ -125,8 +125,8 @@ def preload(spec: EntitySpec, record_ids: Iterable[uuid.UUID]) -> None:
 
 
 @event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _forget_records(session: Session) -> None:
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_records(session: Session, *_args: Any) -> None:
     # Another transaction may create or change them from now on.
     session.info.pop(RECORD_CACHE, None)
 
@@ -249,8 +249,8 @@ def snapshot(spec: EntitySpec, record: Any) -> dict[str, Any]:
 
 def _log(spec: EntitySpec, record: Any, prev_area_code: str | None = None) -> None:
     moved = prev_area_code if prev_area_code and prev_area_code != record.area_code else None
-    db.session.add(Change(entity=spec.name, record_id=record.id, area_code=record.area_code,
-                          prev_area_code=moved))
+    log_change(db.session, entity=spec.name, record_id=record.id, area_code=record.area_code,
+               prev_area_code=moved)
 
 
 def create(spec: EntitySpec, *, actor: User, writer: str, record_id: uuid.UUID,

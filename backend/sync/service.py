@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy import delete, exists, func, insert, or_, select
 from sqlalchemy.orm import aliased, defer
 
 from backend.areas import service as areas_service
@@ -73,12 +73,16 @@ def push(*, actor: User, client_id: uuid.UUID, mutations: list[dict[str, Any]], 
             if mutation_id > client.last_mutation_id + 1:
                 break
             result = _apply(actor, writer, mutation)
-            db.session.add(SyncResult(client_id=client_id, mutation_id=mutation_id, result=result))
             answered[mutation_id] = result
             client.last_mutation_id = mutation_id
             results.append(result)
         client.last_push_at = utcnow()
     db.session.flush()
+    if answered:
+        now = utcnow()
+        db.session.execute(insert(SyncResult.__table__), [
+            {"client_id": client_id, "mutation_id": mutation_id, "result": result, "at": now}
+            for mutation_id, result in answered.items()])
     return PushResult(client.last_mutation_id, results)
 
 
