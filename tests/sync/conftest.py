@@ -10,11 +10,16 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import flask_migrate
 import pytest
 from sqlalchemy import func, select
 
+from backend import create_app
+from backend.accounts import service as accounts_service
 from backend.accounts.models import User
+from backend.areas import service as areas_service
 from backend.audit.models import AuditEvent
+from backend.extensions import db
 from backend.records.models import Change
 from backend.visits.models import Visit
 from tests.factories import bearer, make_user, token_for
@@ -145,3 +150,26 @@ def written(db) -> tuple[int, int, int]:
     """(visit rows, change-log rows, record audit rows): what a write leaves behind."""
     record_events = AuditEvent.entity.in_(("household", "visit", "hotspot", "inspection"))
     return count(db, Visit), count(db, Change), count(db, AuditEvent, record_events)
+
+
+COUNTY, TOWNSHIP, VILLAGE = "990101000000", "990101001000", "990101001001"
+
+
+@pytest.fixture
+def committing_app(empty_database_url, tmp_path):
+    """An app on its own database, where requests really commit; a V1 cadre's token in its config."""
+    app = create_app({"DATABASE_URL": empty_database_url, "INSTANCE_DIR": str(tmp_path)})
+    with app.app_context():
+        flask_migrate.upgrade()
+        for code, level, parent in ((COUNTY, "county", None), (TOWNSHIP, "township", COUNTY),
+                                    (VILLAGE, "village", TOWNSHIP)):
+            areas_service.create_area(actor=None, code=code, name=code, level=level, parent_code=parent)
+        user = accounts_service.create_user(actor=None, username="cadre", password="a-long-password",
+                                            roles=["cadre"], area_code=VILLAGE)
+        token, _device = accounts_service.issue_token(user, "phone")
+        db.session.commit()
+    app.config["TEST_TOKEN"] = token
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()

@@ -10,13 +10,8 @@ from __future__ import annotations
 import threading
 import uuid
 
-import flask_migrate
-import pytest
 from sqlalchemy import func, select
 
-from backend import create_app
-from backend.accounts import service as accounts_service
-from backend.areas import service as areas_service
 from backend.audit.models import AuditEvent
 from backend.extensions import db
 from backend.records.models import Change
@@ -25,28 +20,6 @@ from backend.sync.models import SyncResult
 from backend.visits.models import Visit
 from tests.factories import bearer
 from tests.sync.conftest import mutation, visit_fields
-
-COUNTY, TOWNSHIP, VILLAGE = "990101000000", "990101001000", "990101001001"
-
-
-@pytest.fixture
-def committing_app(empty_database_url, tmp_path):
-    """An app on its own database, where requests really commit; a V1 cadre's token in its config."""
-    app = create_app({"DATABASE_URL": empty_database_url, "INSTANCE_DIR": str(tmp_path)})
-    with app.app_context():
-        flask_migrate.upgrade()
-        for code, level, parent in ((COUNTY, "county", None), (TOWNSHIP, "township", COUNTY),
-                                    (VILLAGE, "village", TOWNSHIP)):
-            areas_service.create_area(actor=None, code=code, name=code, level=level, parent_code=parent)
-        user = accounts_service.create_user(actor=None, username="cadre", password="a-long-password",
-                                            roles=["cadre"], area_code=VILLAGE)
-        token, _device = accounts_service.issue_token(user, "phone")
-        db.session.commit()
-    app.config["TEST_TOKEN"] = token
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def test_a_retry_during_the_first_push_waits_and_applies_nothing_twice(committing_app, monkeypatch):

@@ -12,37 +12,12 @@ from __future__ import annotations
 import threading
 import uuid
 
-import flask_migrate
-import pytest
-
-from backend import create_app
 from backend.accounts import service as accounts_service
-from backend.areas import service as areas_service
 from backend.extensions import db
 from backend.records import service as records_service
 from backend.visits import service as visits_service
 from tests.factories import bearer
-
-COUNTY, TOWNSHIP, VILLAGE = "990101000000", "990101001000", "990101001001"
-
-
-@pytest.fixture
-def scratch_app(empty_database_url, tmp_path):
-    app = create_app({"DATABASE_URL": empty_database_url, "INSTANCE_DIR": str(tmp_path)})
-    with app.app_context():
-        flask_migrate.upgrade()
-        for code, level, parent in ((COUNTY, "county", None), (TOWNSHIP, "township", COUNTY),
-                                    (VILLAGE, "village", TOWNSHIP)):
-            areas_service.create_area(actor=None, code=code, name=code, level=level, parent_code=parent)
-        user = accounts_service.create_user(actor=None, username="cadre", password="a-long-password",
-                                            roles=["cadre"], area_code=VILLAGE)
-        token, _device = accounts_service.issue_token(user, "phone")
-        db.session.commit()
-    app.config["TEST_TOKEN"] = token
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+from tests.sync.conftest import VILLAGE
 
 
 def write_visit(app, user_id: int, record_id: uuid.UUID, flushed: threading.Event,
@@ -69,20 +44,20 @@ def pull_visits(app, cursor):
     return page["cursor"], {visit["id"] for visit in page["changes"]["visits"]["upserted"]}
 
 
-def test_a_pull_between_two_writers_never_skips_the_late_one(scratch_app):
-    cursor, seen = pull_visits(scratch_app, None)
+def test_a_pull_between_two_writers_never_skips_the_late_one(committing_app):
+    cursor, seen = pull_visits(committing_app, None)
     assert seen == set()
     first, second = uuid.uuid4(), uuid.uuid4()
     first_flushed, first_release, second_flushed = threading.Event(), threading.Event(), threading.Event()
-    writer_one = threading.Thread(target=write_visit, args=(scratch_app, 1, first, first_flushed, first_release))
-    writer_two = threading.Thread(target=write_visit, args=(scratch_app, 1, second, second_flushed, None))
+    writer_one = threading.Thread(target=write_visit, args=(committing_app, 1, first, first_flushed, first_release))
+    writer_two = threading.Thread(target=write_visit, args=(committing_app, 1, second, second_flushed, None))
     writer_one.start()
     assert first_flushed.wait(timeout=10)
     writer_two.start()
 
     # The second writer cannot take a number while the first holds a lower one uncommitted.
     assert not second_flushed.wait(timeout=1.0)
-    between_cursor, between = pull_visits(scratch_app, cursor)
+    between_cursor, between = pull_visits(committing_app, cursor)
     assert between == set()
     assert between_cursor == cursor
 
@@ -90,5 +65,5 @@ def test_a_pull_between_two_writers_never_skips_the_late_one(scratch_app):
     writer_one.join(timeout=10)
     writer_two.join(timeout=10)
     assert second_flushed.is_set()
-    _cursor, after = pull_visits(scratch_app, between_cursor)
+    _cursor, after = pull_visits(committing_app, between_cursor)
     assert after == {str(first), str(second)}
