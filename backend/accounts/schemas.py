@@ -10,9 +10,8 @@ from marshmallow import validate
 
 from backend.accounts.models import ROLES
 from backend.accounts.service import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, normalize_phone, token_expires_at
+from backend.areas.schemas import AREA_CODE
 from backend.pagination import ID_RANGE, PageArgsSchema, page_schema
-
-AREA_CODE = validate.Regexp(r"^\d{12}$", error="An area code has 12 digits.")
 
 
 class PhoneField(ma.fields.String):

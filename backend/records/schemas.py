@@ -5,10 +5,10 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from backend.areas.schemas import AREA_CODE
 from backend.pagination import PageArgsSchema
 from backend.records.models import REVIEW_STATUSES
 
-AREA_CODE = validate.Regexp(r"^\d{12}$", error="An area code has 12 digits.")
 MAX_TEXT = 4000
 
 
