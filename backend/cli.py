@@ -84,10 +84,8 @@ def create_user_command(username: str, roles: tuple[str, ...], area_code: str,
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     try:
-        normalized_phone = accounts_service.normalize_phone(phone) if phone else None
         user = accounts_service.create_user(actor=None, username=username, password=password, roles=roles,
-                                            area_code=area_code, display_name=display_name,
-                                            phone=normalized_phone)
+                                            area_code=area_code, display_name=display_name, phone=phone)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     except AppError as exc:

@@ -6,6 +6,7 @@ client must tell cases apart, a stable ``reason`` (``token_revoked``, ``account_
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 from typing import Any
 
@@ -125,39 +126,32 @@ def handle_app_error(exc: AppError):
     return body, exc.status, exc.headers
 
 
-def handle_integrity_error(exc: IntegrityError):
+# What the database refused, as the client sees it: (status, reason, message, headers).
+DATABASE_ERRORS: dict[type[Exception], tuple[int, str, str, dict[str, str]]] = {
+    IntegrityError: (409, "integrity",
+                     "This conflicts with data that already exists (a duplicate or a missing reference).", {}),
+    DataError: (422, "unstorable_value",
+                "A value cannot be stored: it holds a character the database refuses (such as NUL) "
+                "or does not fit its field.", {}),
+    # Down or busy: temporary, so 503 and the client retries.
+    OperationalError: (503, "database_unavailable", "The database is unavailable or busy; try again shortly.",
+                       {"Retry-After": "5"}),
+}
+
+
+def handle_database_error(exc: IntegrityError | DataError | OperationalError):
     from backend.extensions import db
 
     db.session.rollback()
-    current_app.logger.info("integrity error: %s", exc.orig)
-    message = "This conflicts with data that already exists (a duplicate or a missing reference)."
-    return error_body(409, message, reason="integrity"), 409
-
-
-def handle_data_error(exc: DataError):
-    from backend.extensions import db
-
-    db.session.rollback()
-    current_app.logger.info("data error: %s", exc.orig)
-    message = ("A value cannot be stored: it holds a character the database refuses (such as NUL) "
-               "or does not fit its field.")
-    return error_body(422, message, reason="unstorable_value"), 422
-
-
-def handle_operational_error(exc: OperationalError):
-    """The database is down or busy: temporary, so 503 and the client retries."""
-    from backend.extensions import db
-
-    db.session.rollback()
-    current_app.logger.warning("database unavailable: %s", exc.orig)
-    body = error_body(503, "The database is unavailable or busy; try again shortly.", reason="database_unavailable")
-    return body, 503, {"Retry-After": "5"}
+    status, reason, message, headers = next(
+        answer for kind, answer in DATABASE_ERRORS.items() if isinstance(exc, kind))
+    current_app.logger.log(logging.WARNING if status >= 500 else logging.INFO, "%s: %s", reason, exc.orig)
+    return error_body(status, message, reason=reason), status, headers
 
 
 def register_error_handlers(app: Flask) -> None:
     """Map every failure to the one shape; replaces flask-smorest's own handler."""
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(AppError, handle_app_error)
-    app.register_error_handler(IntegrityError, handle_integrity_error)
-    app.register_error_handler(DataError, handle_data_error)
-    app.register_error_handler(OperationalError, handle_operational_error)
+    for kind in DATABASE_ERRORS:
+        app.register_error_handler(kind, handle_database_error)

@@ -149,3 +149,11 @@ def test_a_nul_character_is_never_a_500(client, db, tree):
         assert assert_error(login, 422)["reason"] == "unstorable_value"
     else:
         assert (audit.status_code, login.status_code) == (200, 401)
+
+
+def test_an_unreachable_database_is_a_503_the_client_retries(tmp_path):
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/missing/dir/db.sqlite3",
+                      "INSTANCE_DIR": str(tmp_path), "TESTING": True})
+    response = app.test_client().post("/api/auth/login", json={"username": "wang", "password": "whatever"})
+    assert assert_error(response, 503)["reason"] == "database_unavailable"
+    assert response.headers["Retry-After"] == "5"

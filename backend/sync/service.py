@@ -131,10 +131,11 @@ def _stored_result(client_id: uuid.UUID, mutation_id: int) -> dict[str, Any]:
 
 def _result(mutation_id: int, status: str, record: Any | None, *, record_id: Any = None,
             conflicts: list[dict[str, Any]] | None = None, error: RecordError | None = None) -> dict[str, Any]:
+    record_id = record.id if record is not None else record_id
     return {
         "id": mutation_id,
         "status": status,
-        "record_id": str(record.id if record is not None else record_id) if (record or record_id) else None,
+        "record_id": str(record_id) if record_id is not None else None,
         "version": record.version if record is not None else None,
         "conflicts": conflicts or [],
         "error": None if error is None else {"code": error.reason, "message": error.message, "field": error.field},
