@@ -13,6 +13,7 @@ from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from backend import config as settings_module
+from backend import storage
 from backend.database import configure_engine
 from backend.errors import register_error_handlers
 from backend.extensions import api, db, migrate
@@ -51,6 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "Device token from POST /api/auth/login"}
     )
+    storage.init_app(app)
     register_error_handlers(app)
     _register_request_id(app)
     _register_blueprints(app)
@@ -67,13 +69,15 @@ def _register_blueprints(app: Flask) -> None:
     from backend.areas.routes import blp as areas_blp
     from backend.audit.routes import blp as audit_blp
     from backend.categories.routes import blp as categories_blp
+    from backend.evidence.routes import blobs_blp, photos_blp, uploads_blp
     from backend.hotspots.routes import hotspots_blp, inspections_blp
     from backend.households.routes import blp as households_blp
     from backend.sync.routes import blp as sync_blp
     from backend.visits.routes import blp as visits_blp
 
     for blueprint in (health.blp, auth_blp, devices_blp, users_blp, areas_blp, audit_blp, categories_blp,
-                      households_blp, visits_blp, hotspots_blp, inspections_blp, sync_blp):
+                      households_blp, visits_blp, hotspots_blp, inspections_blp, photos_blp, blobs_blp,
+                      uploads_blp, sync_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(web.blp)
 

@@ -25,6 +25,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_group)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(sync_group)
+    app.cli.add_command(storage_group)
 
 
 def _fail(exc: AppError) -> click.ClickException:
@@ -115,6 +116,38 @@ def prune_command(days: int | None) -> None:
     dropped = sync_service.prune(older_than=utcnow() - timedelta(days=days))
     db.session.commit()
     click.echo(f"Dropped {dropped} change-log entries older than {days} days.")
+
+
+@click.group("storage", help="Where photo files are kept.")
+def storage_group() -> None:
+    pass
+
+
+@storage_group.command("check")
+def storage_check_command() -> None:
+    """Check that photo storage answers; create the S3 bucket when it is missing."""
+    from backend.storage import S3Storage, StorageError, get_storage
+
+    storage = get_storage()
+    try:
+        if isinstance(storage, S3Storage):
+            created = storage.ensure_bucket()
+            click.echo(f"S3 bucket {storage.bucket}: {'created' if created else 'present'}.")
+        storage.put(".check", b"ok")
+        storage.delete(".check")
+    except (StorageError, OSError) as exc:
+        raise click.ClickException(f"Photo storage does not work: {exc}") from exc
+    click.echo("Photo storage answers: writes and deletes work.")
+
+
+@storage_group.command("expire-uploads")
+def expire_uploads_command() -> None:
+    """Drop uploads past their expiry with their bytes (also done as new uploads start)."""
+    from backend.evidence import uploads
+
+    dropped = uploads.expire_old()
+    db.session.commit()
+    click.echo(f"Dropped {dropped} expired uploads.")
 
 
 @click.command("seed-demo")

@@ -38,6 +38,25 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}")
+        return value
+
+    return parse
+
+
+def _timezone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("not a time zone name like Asia/Shanghai") from None
+    return value
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("INSTANCE_DIR", None, str,
             "Directory for local state (SQLite file, secret key, photos). "
@@ -45,8 +64,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DATABASE_URL", None, str,
             "SQLAlchemy URL, e.g. `postgresql+psycopg://user:pw@host/db`. "
             "Default: SQLite file `<instance>/zoufang.sqlite3`."),
+    Setting("STORAGE", "local", _choice("local", "s3"),
+            "Where photo files go: `local` (the directory `ZOUFANG_STORAGE_DIR`) or `s3` (an S3-compatible "
+            "bucket: MinIO, Aliyun OSS, AWS S3)."),
     Setting("STORAGE_DIR", None, str,
             "Directory for photo files when stored locally. Default: `<instance>/storage`."),
+    Setting("S3_BUCKET", "", str,
+            "Bucket for photo files when `ZOUFANG_STORAGE=s3`; `zoufang storage check` creates it if missing."),
+    Setting("S3_ENDPOINT_URL", "", str,
+            "Endpoint of the S3-compatible store, e.g. `http://minio:9000`. Empty: AWS S3."),
+    Setting("S3_REGION", "", str,
+            "Region of the bucket. Empty: boto3's default."),
+    Setting("S3_ACCESS_KEY_ID", "", str,
+            "Access key of the store. Empty: boto3's usual chain (AWS_ environment, instance role)."),
+    Setting("S3_SECRET_ACCESS_KEY", "", str,
+            "Secret key of the store. Empty: boto3's usual chain."),
     Setting("SECRET_KEY", None, str,
             "Flask secret key. Default: generated once into `<instance>/secret_key` (mode 600). "
             "Set it when running app processes on several machines."),
@@ -63,6 +95,30 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SYNC_RETENTION_DAYS", 90, _positive_int,
             "`zoufang sync prune` drops change-log entries (superseded, deleted) older than this; "
             "a phone whose cursor is older rebuilds its mirror."),
+    Setting("PHOTO_MAX_BYTES", 25 * 1024 * 1024, _positive_int,
+            "Largest photo file accepted for upload (tus `Tus-Max-Size`)."),
+    Setting("PHOTO_MAX_PIXELS", 60_000_000, _positive_int,
+            "Largest photo in pixels (width × height); larger ones, and decompression bombs, are rejected."),
+    Setting("UPLOAD_EXPIRY_HOURS", 24, _positive_int,
+            "An unfinished photo upload is dropped, with its bytes, this many hours after its last chunk."),
+    Setting("FLAG_EXIF_DEVICE_M", 200, _positive_int,
+            "Photo flag `exif_far_from_device`: the photo's EXIF GPS is farther than this many metres "
+            "(or twice the device's accuracy, if more) from the phone's own fix."),
+    Setting("FLAG_TARGET_M", 300, _positive_int,
+            "Photo flag `far_from_target`: the photo or the phone was farther than this many metres from the "
+            "household or hotspot."),
+    Setting("FLAG_TIME_MINUTES", 120, _positive_int,
+            "Photo flag `time_mismatch`: the EXIF capture time is more than this many minutes from the "
+            "record's time."),
+    Setting("FLAG_OLDER_HOURS", 24, _positive_int,
+            "Photo flag `older_than_record`: the EXIF capture time is more than this many hours before the "
+            "visit or inspection."),
+    Setting("FLAG_NEAR_DUPLICATE_BITS", 8, _count,
+            "Photo flag `near_duplicate`: perceptual hashes (64 bits) at most this many bits apart."),
+    Setting("FLAG_NEAR_DUPLICATE_DAYS", 90, _positive_int,
+            "Photo flag `near_duplicate` compares with photos of the same county from this many days back."),
+    Setting("TIMEZONE", "Asia/Shanghai", _timezone,
+            "Time zone of the county: EXIF times without an offset are read in it."),
     Setting("PROXY_COUNT", 0, _count,
             "Number of reverse proxies in front of the app whose `X-Forwarded-For`/`-Proto` headers "
             "are trusted (client IPs in the audit)."),

@@ -82,11 +82,19 @@ class TooManyRequests(AppError):
     status = 429
 
 
+# Statuses outside the HTTP registry that a protocol we speak defines (tus 1.0).
+EXTRA_PHRASES = {460: "Checksum Mismatch"}
+
+
+def status_phrase(status: int) -> str:
+    return EXTRA_PHRASES.get(status) or HTTPStatus(status).phrase
+
+
 def error_body(status: int, message: str, *, errors: dict[str, Any] | None = None,
                reason: str | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "code": status,
-        "status": HTTPStatus(status).phrase,
+        "status": status_phrase(status),
         "message": message,
         "errors": errors or {},
     }

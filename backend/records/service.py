@@ -80,6 +80,23 @@ class WriteOutcome:
     conflicts: list[dict[str, Any]] = field(default_factory=list)
 
 
+# Called after each write as hook(spec, record, names of the fields written). A capability
+# that derives data from other records (the evidence room's photo flags) registers here
+# rather than every capability calling it.
+WriteHook = Callable[[EntitySpec, Any, set[str]], None]
+_write_hooks: list[WriteHook] = []
+
+
+def on_write(hook: WriteHook) -> WriteHook:
+    _write_hooks.append(hook)
+    return hook
+
+
+def _written(spec: EntitySpec, record: Any, names: Iterable[str]) -> None:
+    for hook in _write_hooks:
+        hook(spec, record, set(names))
+
+
 def rest_writer(actor: User) -> str:
     return f"user:{actor.id}"
 
@@ -93,12 +110,12 @@ def sync_writer(client_id: uuid.UUID) -> str:
 def get_record(spec: EntitySpec, *, actor: User, record_id: uuid.UUID, include_deleted: bool = False) -> Any:
     """The record, or NotFound when absent, deleted or outside the actor's area."""
     record = find(spec, record_id)
-    if record is None or (record.deleted and not include_deleted) or not _visible(actor, record.area_code):
+    if record is None or (record.deleted and not include_deleted) or not visible(actor, record.area_code):
         raise NotFound(f"No {spec.name} {record_id} in your area.")
     return record
 
 
-def _visible(actor: User | None, area_code: str) -> bool:
+def visible(actor: User | None, area_code: str) -> bool:
     area = areas_service.find_area(area_code)
     return area is not None and areas_service.in_scope(actor, area)
 
@@ -232,7 +249,7 @@ def _check_area(actor: User, code: str) -> Area:
         raise RecordError("scope", f"Area {code} is not in your area.", field="area_code") from None
 
 
-def _check_may_write(spec: EntitySpec, actor: User, record: Any | None) -> None:
+def check_may_write(spec: EntitySpec, actor: User, record: Any | None) -> None:
     roles = spec.create_roles if record is None else spec.edit_roles
     if not actor.has_role(*roles):
         raise RecordError("forbidden", f"Writing a {spec.name} needs the role {' or '.join(roles)}.")
@@ -256,7 +273,7 @@ def _log(spec: EntitySpec, record: Any, prev_area_code: str | None = None) -> No
 def create(spec: EntitySpec, *, actor: User, writer: str, record_id: uuid.UUID,
            fields: Mapping[str, Any]) -> Any:
     """A new record with a client-chosen id; ``fields`` as ``clean`` returns them."""
-    _check_may_write(spec, actor, None)
+    check_may_write(spec, actor, None)
     cleaned = _prepared(spec, actor, None, dict(fields))
     _check_area(actor, cleaned["area_code"])
     record = spec.model(**_with_defaults(spec.model, {
@@ -267,6 +284,7 @@ def create(spec: EntitySpec, *, actor: User, writer: str, record_id: uuid.UUID,
     _log(spec, record)
     audit_service.record(actor=actor, action=f"{spec.name}.create", entity=spec.name, entity_id=record_id,
                          area_code=record.area_code, after=cleaned)
+    _written(spec, record, cleaned)
     return record
 
 
@@ -295,7 +313,7 @@ def create_once(spec: EntitySpec, *, actor: User, writer: str, record_id: uuid.U
     if existing is None:
         return create(spec, actor=actor, writer=writer, record_id=record_id, fields=fields), True
     cleaned = _prepared(spec, actor, None, dict(fields))
-    same = (not existing.deleted and _visible(actor, existing.area_code)
+    same = (not existing.deleted and visible(actor, existing.area_code)
             and all(_same(getattr(existing, name), value) for name, value in cleaned.items()))
     if not same:
         raise RecordError("id_conflict", f"A different {spec.name} already has the id {record_id}.")
@@ -312,7 +330,7 @@ def update(spec: EntitySpec, *, actor: User, writer: str, record_id: uuid.UUID, 
     other fields merge.
     """
     record = find(spec, record_id)
-    if record is None or not _visible(actor, record.area_code):
+    if record is None or not visible(actor, record.area_code):
         raise RecordError("not_found" if record is None else "scope", f"No {spec.name} {record_id} in your area.")
     if record.deleted:
         raise RecordError("deleted", f"This {spec.name} was deleted; it cannot be changed.")
@@ -321,7 +339,7 @@ def update(spec: EntitySpec, *, actor: User, writer: str, record_id: uuid.UUID, 
                           f"version {record.version}. Reload it and apply your change again.")
     if base_version is not None and base_version > record.version:
         raise RecordError("bad_version", f"base_version {base_version} is newer than the server's {record.version}.")
-    _check_may_write(spec, actor, record)
+    check_may_write(spec, actor, record)
     cleaned = _prepared(spec, actor, record, dict(fields))
     changed = {name: value for name, value in cleaned.items() if not _same(getattr(record, name), value)}
     base = base_version or 0
@@ -352,6 +370,7 @@ def _apply(spec: EntitySpec, record: Any, changed: dict[str, Any], *, actor: Use
     _log(spec, record, prev_area)
     audit_service.record(actor=actor, action=f"{spec.name}.{action}", entity=spec.name, entity_id=record.id,
                          area_code=record.area_code, before=before, after=changed)
+    _written(spec, record, changed)
 
 
 def delete(spec: EntitySpec, *, actor: User, writer: str, record_id: uuid.UUID,
@@ -362,7 +381,7 @@ def delete(spec: EntitySpec, *, actor: User, writer: str, record_id: uuid.UUID,
         if strict:
             raise NotFound(f"No {spec.name} {record_id} in your area.")
         return None
-    if not _visible(actor, record.area_code):
+    if not visible(actor, record.area_code):
         raise RecordError("scope", f"No {spec.name} {record_id} in your area.")
     if record.deleted:
         if strict:
@@ -371,7 +390,7 @@ def delete(spec: EntitySpec, *, actor: User, writer: str, record_id: uuid.UUID,
     if strict and base_version != record.version:
         raise RecordError("stale_version", f"The {spec.name} changed since version {base_version}; "
                           f"it is now version {record.version}.")
-    _check_may_write(spec, actor, record)
+    check_may_write(spec, actor, record)
     _apply(spec, record, {"deleted": True}, actor=actor, writer=writer, action="delete")
     return record
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
+from backend.evidence.schemas import PhotoSchema
 from backend.hotspots.schemas import HotspotSchema, InspectionSchema
 from backend.households.schemas import HouseholdSchema
 from backend.visits.schemas import VisitSchema
@@ -21,7 +22,8 @@ class MutationSchema(ma.Schema):
 
     id = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**63 - 1),
                            metadata={"description": "Per-client sequence: +1 for each mutation ever queued"})
-    type = ma.fields.Raw(metadata={"description": "household|visit|hotspot|inspection . upsert|delete",
+    type = ma.fields.Raw(metadata={"description": "household|visit|hotspot|inspection . upsert|delete, "
+                                                  "or photo . attach|delete",
                                    "type": "string"})
     record_id = ma.fields.Raw(metadata={"type": "string", "format": "uuid"})
     base_version = ma.fields.Raw(allow_none=True, metadata={"type": "integer", "nullable": True,
@@ -79,6 +81,7 @@ class ChangesSchema(ma.Schema):
     visits = _changes(VisitSchema)
     hotspots = _changes(HotspotSchema)
     inspections = _changes(InspectionSchema)
+    photos = _changes(PhotoSchema)
 
 
 class PullResultSchema(ma.Schema):

@@ -15,6 +15,7 @@ from backend.areas import service as areas_service
 from backend.database import upsert_statement
 from backend.errors import AppError, Conflict
 from backend.extensions import db
+from backend.evidence import service as evidence_service
 from backend.hotspots import service as hotspots_service
 from backend.households import service as households_service
 from backend.models_base import utcnow
@@ -30,8 +31,10 @@ if TYPE_CHECKING:
     from backend.accounts.models import User
 
 SPECS: tuple[EntitySpec, ...] = (households_service.SPEC, visits_service.SPEC, hotspots_service.HOTSPOT,
-                                 hotspots_service.INSPECTION)
+                                 hotspots_service.INSPECTION, evidence_service.PHOTO)
 BY_NAME = {spec.name: spec for spec in SPECS}
+# What a mutation may do to each kind of record: a photo is attached once, never edited.
+OPERATIONS = {name: ("attach", "delete") if name == "photo" else ("upsert", "delete") for name in BY_NAME}
 MUTATION_KEYS = {"id", "type", "record_id", "base_version", "fields"}
 
 
@@ -153,9 +156,15 @@ def _apply(actor: User, writer: str, mutation: dict[str, Any]) -> dict[str, Any]
     try:
         spec, operation, record_id = _envelope(mutation)
         if operation == "delete":
-            record = records_service.delete(spec, actor=actor, writer=writer, record_id=record_id)
+            if spec is evidence_service.PHOTO:
+                record = evidence_service.remove(actor=actor, writer=writer, photo_id=record_id)
+            else:
+                record = records_service.delete(spec, actor=actor, writer=writer, record_id=record_id)
             return _result(mutation_id, "applied", record, record_id=record_id)
         fields = records_service.clean(spec, mutation.get("fields") or {})
+        if operation == "attach":
+            photo = evidence_service.attach(actor=actor, writer=writer, photo_id=record_id, fields=fields)
+            return _result(mutation_id, "applied", photo)
         base_version = mutation.get("base_version")
         if records_service.find(spec, record_id) is None:
             if base_version:
@@ -174,9 +183,10 @@ def _envelope(mutation: dict[str, Any]) -> tuple[EntitySpec, str, uuid.UUID]:
     if unknown:
         raise RecordError("validation", f"Unknown mutation keys: {', '.join(unknown)}.", field=unknown[0])
     entity, _, operation = str(mutation.get("type")).partition(".")
-    if entity not in BY_NAME or operation not in ("upsert", "delete"):
-        raise RecordError("unknown_type", f"Unknown mutation type {mutation.get('type')!r}; types are "
-                          f"<{'|'.join(BY_NAME)}>.<upsert|delete>.", field="type")
+    if operation not in OPERATIONS.get(entity, ()):
+        known = ", ".join(f"{name}.{op}" for name, ops in OPERATIONS.items() for op in ops)
+        raise RecordError("unknown_type", f"Unknown mutation type {mutation.get('type')!r}; types are {known}.",
+                          field="type")
     try:
         record_id = uuid.UUID(str(mutation.get("record_id")))
     except ValueError:
@@ -184,8 +194,8 @@ def _envelope(mutation: dict[str, Any]) -> tuple[EntitySpec, str, uuid.UUID]:
     base_version = mutation.get("base_version")
     if base_version is not None and (type(base_version) is not int or base_version < 0):
         raise RecordError("validation", "base_version must be a whole number or null.", field="base_version")
-    if operation == "upsert" and not isinstance(mutation.get("fields"), dict):
-        raise RecordError("validation", "An upsert needs fields as an object.", field="fields")
+    if operation != "delete" and not isinstance(mutation.get("fields"), dict):
+        raise RecordError("validation", f"An {operation} needs fields as an object.", field="fields")
     return BY_NAME[entity], operation, record_id
 
 

@@ -1,0 +1,254 @@
+"""What the server makes of a photo's bytes: checked, described, and shrunk for display.
+
+``describe`` decodes each photo once, and for JPEG (nearly every phone photo) at the
+smallest DCT scale that still gives the display size, so a 12-megapixel photo never
+sits decoded at full size. The derivatives are written from fresh pixels and carry no
+EXIF or XMP: position and device details stay in the original alone.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import struct
+import warnings
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import imagehash
+import pillow_heif
+from PIL import ExifTags, Image, UnidentifiedImageError
+
+pillow_heif.register_heif_opener()
+
+DISPLAY_EDGE = 1600
+THUMB_EDGE = 320
+DISPLAY_QUALITY = 82
+THUMB_QUALITY = 75
+FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "HEIF": "image/heif"}
+HEIC_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx")
+# Orientation tag -> the transpose that makes the pixels upright (EXIF 2.32, §4.6.4 A).
+UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+           5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+           8: Image.Transpose.ROTATE_90}
+GPS = ExifTags.GPS
+TAG = ExifTags.Base
+
+
+class PhotoRejected(Exception):
+    """The bytes are not a photo the server keeps: ``code`` is stable, ``message`` says why."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class Described:
+    mime: str
+    width: int                     # upright, full resolution
+    height: int
+    exif: dict[str, Any]           # exif_lat, exif_lon, exif_alt_m, exif_taken_at, make, model, software
+    phash: str
+    display: bytes
+    thumb: bytes
+
+    def description(self) -> dict[str, Any]:
+        return {"width": self.width, "height": self.height, "mime": self.mime, "phash": self.phash, **self.exif}
+
+
+def describe(data: bytes, *, max_bytes: int, max_pixels: int) -> Described:
+    """Check and describe a photo; PhotoRejected when it is not one the server keeps."""
+    if not data:
+        raise PhotoRejected("empty", "The file is empty (0 bytes); take or choose the photo again.")
+    if len(data) > max_bytes:
+        raise PhotoRejected("too_large", f"The file has {len(data)} bytes; at most {max_bytes} are accepted.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data), formats=list(FORMATS))
+        except UnidentifiedImageError:
+            raise PhotoRejected("unsupported_type", f"This is not a JPEG, PNG, WebP or HEIC photo{_looks_like(data)}."
+                                ) from None
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise PhotoRejected("too_many_pixels", "The image declares more pixels than any photo has "
+                                "(a decompression bomb).") from None
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise PhotoRejected("corrupt", f"The photo cannot be read ({exc}).") from None
+        with image:
+            return _describe_open(image, data, max_pixels)
+
+
+def _describe_open(image: Image.Image, data: bytes, max_pixels: int) -> Described:
+    stored_width, stored_height = image.size
+    if stored_width * stored_height > max_pixels:
+        raise PhotoRejected("too_many_pixels", f"The image has {stored_width}×{stored_height} pixels; at most "
+                            f"{max_pixels // 1_000_000} megapixels are accepted.")
+    exif = image.getexif()
+    orientation = _orientation(exif)
+    swapped = orientation in (5, 6, 7, 8)
+    width, height = (stored_height, stored_width) if swapped else (stored_width, stored_height)
+    mime = _mime(image, data)
+    try:
+        display = _display_pixels(image)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise PhotoRejected("corrupt", f"The photo's pixels cannot be decoded ({exc}); "
+                            "the file may be cut short. Send it again.") from None
+    if orientation in UPRIGHT:
+        display = display.transpose(UPRIGHT[orientation])
+    thumb = display.copy()
+    thumb.thumbnail((THUMB_EDGE, THUMB_EDGE), Image.Resampling.LANCZOS)
+    icc = image.info.get("icc_profile")
+    return Described(
+        mime=mime, width=width, height=height, exif=read_exif(exif),
+        phash=str(imagehash.phash(thumb)),
+        display=_jpeg(display, DISPLAY_QUALITY, icc), thumb=_jpeg(thumb, THUMB_QUALITY, icc))
+
+
+def _display_pixels(image: Image.Image) -> Image.Image:
+    """The pixels, decoded no larger than the display size needs, in RGB, at most DISPLAY_EDGE."""
+    scale = DISPLAY_EDGE / max(image.size)
+    if image.format == "JPEG" and scale < 1:
+        # libjpeg decodes at 1/2, 1/4 or 1/8 scale directly: the decode is the resize.
+        image.draft("RGB", (math.ceil(image.width * scale), math.ceil(image.height * scale)))
+    image.load()
+    pixels = _rgb(image)
+    pixels.thumbnail((DISPLAY_EDGE, DISPLAY_EDGE), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return pixels
+
+
+def _rgb(image: Image.Image) -> Image.Image:
+    if image.mode == "RGB":
+        return image
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return image.convert("RGB")
+
+
+def _jpeg(image: Image.Image, quality: int, icc: bytes | None) -> bytes:
+    out = io.BytesIO()
+    # A fresh image: nothing of the source's info (EXIF, XMP, comments) comes along.
+    clean = Image.frombytes("RGB", image.size, image.tobytes())
+    clean.save(out, "JPEG", quality=quality, icc_profile=icc)
+    return out.getvalue()
+
+
+def _mime(image: Image.Image, data: bytes) -> str:
+    if image.format == "HEIF":
+        return "image/heic" if data[8:12] in HEIC_BRANDS else "image/heif"
+    return FORMATS[image.format or "JPEG"]
+
+
+def _looks_like(data: bytes) -> str:
+    head = data[:512].lstrip().lower()
+    for marker, name in ((b"<svg", "an SVG drawing"), (b"<?xml", "an XML document"), (b"<!doctype html", "a web page"),
+                         (b"<html", "a web page"), (b"%pdf", "a PDF"), (b"gif8", "a GIF"), (b"pk\x03\x04", "a zip file")):
+        if head.startswith(marker) or (marker == b"<svg" and marker in head):
+            return f"; it looks like {name}"
+    return ""
+
+
+# --- EXIF ----------------------------------------------------------------------------
+
+def _orientation(exif: Image.Exif) -> int:
+    value = exif.get(TAG.Orientation)
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def read_exif(exif: Image.Exif) -> dict[str, Any]:
+    """Position, time and camera from EXIF; a field that is missing or broken is None."""
+    gps = _ifd(exif, ExifTags.IFD.GPSInfo)
+    details = _ifd(exif, ExifTags.IFD.Exif)
+    lat = _degrees(gps.get(GPS.GPSLatitude), gps.get(GPS.GPSLatitudeRef), "S", 90)
+    lon = _degrees(gps.get(GPS.GPSLongitude), gps.get(GPS.GPSLongitudeRef), "W", 180)
+    if lat is None or lon is None or (lat == 0 and lon == 0):
+        lat = lon = None  # 0,0 is what an unset GPS writes, not a place
+    taken = _time(details.get(TAG.DateTimeOriginal), details.get(TAG.OffsetTimeOriginal))
+    if taken is None:
+        taken = _time(exif.get(TAG.DateTime), details.get(TAG.OffsetTime))
+    return {
+        "exif_lat": _rounded(lat), "exif_lon": _rounded(lon),
+        "exif_alt_m": _altitude(gps.get(GPS.GPSAltitude), gps.get(GPS.GPSAltitudeRef)),
+        "exif_taken_at": taken,
+        "make": _text(exif.get(TAG.Make)), "model": _text(exif.get(TAG.Model)),
+        "software": _text(exif.get(TAG.Software)),
+    }
+
+
+def _ifd(exif: Image.Exif, ifd: int) -> dict[int, Any]:
+    try:
+        found = exif.get_ifd(ifd)
+    except (KeyError, OSError, SyntaxError, ValueError, TypeError, struct.error):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _degrees(parts: Any, ref: Any, negative_ref: str, limit: float) -> float | None:
+    if not isinstance(parts, tuple | list) or not 1 <= len(parts) <= 3:
+        return None
+    numbers = [_number(part) for part in parts]
+    if any(number is None or number < 0 for number in numbers):
+        return None
+    degrees = sum(number / 60**index for index, number in enumerate(numbers))  # type: ignore[operator]
+    if _text(ref) == negative_ref:
+        degrees = -degrees
+    return degrees if abs(degrees) <= limit else None
+
+
+def _altitude(value: Any, ref: Any) -> float | None:
+    altitude = _number(value)
+    if altitude is None:
+        return None
+    below = ref in (1, b"\x01", "1") or (isinstance(ref, bytes) and ref[:1] == b"\x01")
+    return round(-altitude if below else altitude, 2)
+
+
+def _time(value: Any, offset: Any) -> str | None:
+    text = _text(value)
+    if not text:
+        return None
+    try:
+        taken = datetime.strptime(text[:19], "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+    zone = _offset(_text(offset))
+    return (taken.replace(tzinfo=zone) if zone else taken).isoformat()
+
+
+def _offset(text: str | None) -> timezone | None:
+    if not text or len(text) != 6 or text[0] not in "+-" or text[3] != ":":
+        return None
+    try:
+        hours, minutes = int(text[1:3]), int(text[4:6])
+    except ValueError:
+        return None
+    if hours > 14 or minutes > 59:
+        return None
+    delta = timedelta(hours=hours, minutes=minutes)
+    return timezone(-delta if text[0] == "-" else delta)
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if not isinstance(value, str):
+        return None
+    cleaned = value.replace("\x00", "").strip()
+    return cleaned[:128] or None
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 7)

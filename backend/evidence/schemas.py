@@ -1,0 +1,71 @@
+"""Bodies of /api/photos, and the fields a ``photo.attach`` mutation carries."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from backend.evidence.models import PHOTO_STATUSES, RECORD_TYPES
+from backend.pagination import PageArgsSchema, page_schema
+from backend.records.schemas import RecordOutSchema, accuracy_field, lat_field, lon_field
+
+SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="sha256 is 64 lowercase hexadecimal digits.")
+
+
+class PhotoFieldsSchema(ma.Schema):
+    """What the phone knows when it attaches a photo; fixed from then on."""
+
+    record_type = ma.fields.String(validate=validate.OneOf(RECORD_TYPES))
+    record_id = ma.fields.UUID()
+    sha256 = ma.fields.String(validate=SHA256, metadata={"description": "SHA-256 of the file the phone will upload"})
+    bytes = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=2**40),
+                              metadata={"description": "Size of that file"})
+    captured_at = ma.fields.AwareDateTime(allow_none=True, metadata={"description": "When the phone took it"})
+    lat = lat_field()
+    lon = lon_field()
+    accuracy_m = accuracy_field()
+
+
+class RejectedReasonSchema(ma.Schema):
+    code = ma.fields.String(required=True, metadata={"description": "checksum_mismatch, unsupported_type, empty, "
+                                                                     "too_large, too_many_pixels, corrupt"})
+    message = ma.fields.String(required=True)
+
+
+class PhotoSchema(RecordOutSchema):
+    record_type = ma.fields.String(required=True)
+    record_id = ma.fields.UUID(required=True)
+    sha256 = ma.fields.String(required=True)
+    bytes = ma.fields.Integer(required=True)
+    captured_at = ma.fields.AwareDateTime(required=True, allow_none=True)
+    lat = ma.fields.Float(required=True, allow_none=True)
+    lon = ma.fields.Float(required=True, allow_none=True)
+    accuracy_m = ma.fields.Float(required=True, allow_none=True)
+    status = ma.fields.String(required=True, validate=validate.OneOf(PHOTO_STATUSES))
+    rejected_reason = ma.fields.Nested(RejectedReasonSchema, required=True, allow_none=True)
+    stored_at = ma.fields.AwareDateTime(required=True, allow_none=True)
+    width = ma.fields.Integer(required=True, allow_none=True, metadata={"description": "Upright, in pixels"})
+    height = ma.fields.Integer(required=True, allow_none=True)
+    mime = ma.fields.String(required=True, allow_none=True)
+    exif_lat = ma.fields.Float(required=True, allow_none=True)
+    exif_lon = ma.fields.Float(required=True, allow_none=True)
+    exif_alt_m = ma.fields.Float(required=True, allow_none=True)
+    exif_taken_at = ma.fields.String(required=True, allow_none=True,
+                                     metadata={"description": "ISO 8601 as the camera wrote it, with its offset "
+                                                              "when the file has one"})
+    make = ma.fields.String(required=True, allow_none=True)
+    model = ma.fields.String(required=True, allow_none=True)
+    software = ma.fields.String(required=True, allow_none=True)
+    phash = ma.fields.String(required=True, allow_none=True, metadata={"description": "64-bit perceptual hash, hex"})
+    flags = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Dict(), required=True,
+                           metadata={"description": "Verification flags: code -> the numbers behind it"})
+    flag_count = ma.fields.Integer(required=True)
+
+
+class PhotoQueryArgsSchema(PageArgsSchema):
+    record_type = ma.fields.String(validate=validate.OneOf(RECORD_TYPES))
+    record_id = ma.fields.UUID()
+    status = ma.fields.String(validate=validate.OneOf(PHOTO_STATUSES))
+
+
+PhotoPageSchema = page_schema(PhotoSchema, "PhotoPage")
