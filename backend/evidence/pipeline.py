@@ -144,10 +144,13 @@ def _mime(image: Image.Image, data: bytes) -> str:
     return FORMATS[image.format or "JPEG"]
 
 
+LOOKALIKES = ((b"<svg", "an SVG drawing"), (b"<?xml", "an XML document"), (b"<!doctype html", "a web page"),
+              (b"<html", "a web page"), (b"%pdf", "a PDF"), (b"gif8", "a GIF"), (b"pk\x03\x04", "a zip file"))
+
+
 def _looks_like(data: bytes) -> str:
     head = data[:512].lstrip().lower()
-    for marker, name in ((b"<svg", "an SVG drawing"), (b"<?xml", "an XML document"), (b"<!doctype html", "a web page"),
-                         (b"<html", "a web page"), (b"%pdf", "a PDF"), (b"gif8", "a GIF"), (b"pk\x03\x04", "a zip file")):
+    for marker, name in LOOKALIKES:
         if head.startswith(marker) or (marker == b"<svg" and marker in head):
             return f"; it looks like {name}"
     return ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC
 from email.utils import format_datetime
+
 from flask import Response, current_app, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -100,7 +101,8 @@ def _tus_headers(response: Response) -> Response:
 def _advertised(status: int = 204) -> Response:
     return Response(status=status, headers={
         "Tus-Version": uploads.TUS_VERSION, "Tus-Extension": ",".join(uploads.EXTENSIONS),
-        "Tus-Max-Size": str(current_app.config["PHOTO_MAX_BYTES"]), "Tus-Checksum-Algorithm": ",".join(uploads.CHECKSUMS)})
+        "Tus-Max-Size": str(current_app.config["PHOTO_MAX_BYTES"]),
+        "Tus-Checksum-Algorithm": ",".join(uploads.CHECKSUMS)})
 
 
 def _int_header(name: str, *, required: bool) -> int | None:

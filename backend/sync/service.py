@@ -14,8 +14,8 @@ from sqlalchemy.orm import aliased, defer
 from backend.areas import service as areas_service
 from backend.database import upsert_statement
 from backend.errors import AppError, Conflict
-from backend.extensions import db
 from backend.evidence import service as evidence_service
+from backend.extensions import db
 from backend.hotspots import service as hotspots_service
 from backend.households import service as households_service
 from backend.models_base import utcnow
