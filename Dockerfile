@@ -32,4 +32,4 @@ USER zoufang
 
 EXPOSE 8000
 # Workers per container: WEB_CONCURRENCY (default 2); scale out with more containers.
-CMD ["sh", "-c", "zoufang db upgrade && exec gunicorn --bind 0.0.0.0:8000 --workers \"${WEB_CONCURRENCY:-2}\" --access-logfile - 'backend:create_app()'"]
+CMD ["sh", "-c", "zoufang db upgrade && zoufang storage check && exec gunicorn --bind 0.0.0.0:8000 --workers \"${WEB_CONCURRENCY:-2}\" --access-logfile - 'backend:create_app()'"]

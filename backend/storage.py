@@ -39,7 +39,8 @@ def check_key(key: str) -> str:
 
 class LocalStorage:
     """Files under one directory. Writes go to a temporary file renamed into place, so a
-    reader never sees half a file; ``put_once`` links instead, which fails if the key exists."""
+    reader never sees half a file; ``put_once`` links instead, which fails if the key exists.
+    A disk that is full or unwritable raises StorageError."""
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
@@ -58,18 +59,26 @@ class LocalStorage:
 
     def put(self, key: str, data: bytes) -> None:
         path = self._path(key)
-        os.replace(self._temporary(path, data), path)
+        try:
+            os.replace(self._temporary(path, data), path)
+        except OSError as exc:
+            raise StorageError(f"photo directory: {exc}") from exc
 
     def put_once(self, key: str, data: bytes) -> bool:
         path = self._path(key)
         if path.exists():
             return False
-        tmp = self._temporary(path, data)
+        try:
+            tmp = self._temporary(path, data)
+        except OSError as exc:
+            raise StorageError(f"photo directory: {exc}") from exc
         try:
             os.link(tmp, path)
             return True
         except FileExistsError:
             return False
+        except OSError as exc:
+            raise StorageError(f"photo directory: {exc}") from exc
         finally:
             tmp.unlink()
 
@@ -78,6 +87,8 @@ class LocalStorage:
             return self._path(key).read_bytes()
         except FileNotFoundError:
             raise KeyError(key) from None
+        except OSError as exc:
+            raise StorageError(f"photo directory: {exc}") from exc
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
@@ -131,7 +142,14 @@ class S3Storage:
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket", "NotFound"):
                 raise StorageError(f"object store: {exc}") from exc
-        self._call("create_bucket")
+        region = self.client.meta.region_name
+        # Outside us-east-1, S3 wants the bucket's region named again.
+        where = {"CreateBucketConfiguration": {"LocationConstraint": region}} if region not in (None, "us-east-1") \
+            else {}
+        try:
+            self._call("create_bucket", **where)
+        except ClientError as exc:
+            raise StorageError(f"object store refused to create bucket {self.bucket}: {exc}") from exc
         return True
 
     def put(self, key: str, data: bytes) -> None:
@@ -183,10 +201,17 @@ class S3Storage:
             raise StorageError(f"object store: {exc}") from exc
 
     def keys(self, prefix: str) -> list[str]:
+        """Keys inside the folder ``prefix`` (not those of a folder whose name only starts alike)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        folder = check_key(prefix.rstrip("/")) + "/"
         paginator = self.client.get_paginator("list_objects_v2")
         found: list[str] = []
-        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-            found.extend(item["Key"] for item in page.get("Contents", []))
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=folder):
+                found.extend(item["Key"] for item in page.get("Contents", []))
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageError(f"object store: {exc}") from exc
         return sorted(found)
 
 
@@ -203,6 +228,17 @@ def storage_from_config(config: Any) -> Storage:
 
 def init_app(app: Flask) -> None:
     app.extensions["zoufang_storage"] = storage_from_config(app.config)
+    app.register_error_handler(StorageError, _unavailable)
+
+
+def _unavailable(exc: StorageError):
+    from backend.errors import error_body
+    from backend.extensions import db
+
+    db.session.rollback()
+    current_app.logger.warning("storage_unavailable: %s", exc)
+    body = error_body(503, "Photo storage is unavailable; try again shortly.", reason="storage_unavailable")
+    return body, 503, {"Retry-After": "10"}
 
 
 def get_storage() -> Storage:

@@ -100,6 +100,27 @@ def test_database_url_matches_db_service(services: dict[str, Any]) -> None:
     assert url.port in (None, 5432), f"ZOUFANG_DATABASE_URL uses port {url.port}; PostgreSQL listens on 5432 in db"
 
 
+def test_photo_storage_is_the_minio_service(services: dict[str, Any]) -> None:
+    env = environment(services["app"])
+    minio = environment(services["minio"])
+    endpoint = env.get(PREFIX + "S3_ENDPOINT_URL") or ""
+    assert env.get(PREFIX + "STORAGE") == "s3", (
+        f"app in {COMPOSE_FILE.name} keeps photos in its own volume: set ZOUFANG_STORAGE=s3, so replicas share minio")
+    assert re.fullmatch(r"http://minio:9000/?", endpoint), (
+        f"ZOUFANG_S3_ENDPOINT_URL={endpoint!r} does not reach the minio service's API (http://minio:9000)")
+    credentials = (env.get(PREFIX + "S3_ACCESS_KEY_ID"), env.get(PREFIX + "S3_SECRET_ACCESS_KEY"))
+    assert credentials == (minio.get("MINIO_ROOT_USER"), minio.get("MINIO_ROOT_PASSWORD")), (
+        "the app's S3 access key and secret are not an account of the minio service")
+    assert env.get(PREFIX + "S3_BUCKET"), "ZOUFANG_S3_BUCKET is empty"
+
+
+def test_container_creates_the_bucket_before_serving() -> None:
+    stage = final_stage(DOCKERFILE.read_text(encoding="utf-8"))
+    command = re.search(r"(?m)^CMD .*$", stage)
+    assert command and re.search(r"zoufang storage check\b.*gunicorn", command.group(0)), (
+        f"{DOCKERFILE.name}'s CMD should run `zoufang storage check` (creates the S3 bucket) before gunicorn")
+
+
 def container_ports(service: dict[str, Any]) -> set[int]:
     """Container-side ports of a compose `ports:` list, short ("8000:8000/tcp") or long syntax."""
     ports = set()
