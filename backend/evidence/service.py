@@ -94,10 +94,14 @@ def remove(*, actor: User, writer: str, photo_id: uuid.UUID) -> Photo | None:
     """Soft-delete a photo; photos that were flagged because of it are checked again."""
     photo = records_service.delete(PHOTO, actor=actor, writer=writer, record_id=photo_id)
     if photo is not None:
-        db.session.flush()
-        for partner in _partners(photo):
-            refresh_flags(partner, propagate=False)
+        _recheck_partners(photo)
     return photo
+
+
+def _recheck_partners(photo: Photo) -> None:
+    db.session.flush()
+    for partner in _partners(photo):
+        refresh_flags(partner, propagate=False)
 
 
 def get_photo(*, actor: User, photo_id: uuid.UUID) -> Photo:
@@ -340,6 +344,7 @@ def _record_written(spec: EntitySpec, record: Any, changed: set[str]) -> None:
         if spec.name in PARENTS and photo.record_id == record.id:
             if record.deleted:
                 _server_update(photo, {"deleted": True})  # a deleted record's photos go with it
+                _recheck_partners(photo)
                 continue
             if photo.area_code != record.area_code:
                 _follow(photo, record)

@@ -66,7 +66,7 @@ class PullArgsSchema(ma.Schema):
 # What a pulled record holds, by entity: the fields of its REST schema.
 PULLED_FIELDS = {name: tuple(schema().fields) for name, schema in (
     ("household", HouseholdSchema), ("visit", VisitSchema), ("hotspot", HotspotSchema),
-    ("inspection", InspectionSchema))}
+    ("inspection", InspectionSchema), ("photo", PhotoSchema))}
 
 
 def _changes(schema: type[ma.Schema]) -> ma.fields.Nested:
