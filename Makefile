@@ -53,6 +53,7 @@ test: $(TEST_STAMP) pwa
 bench: $(TEST_STAMP)
 	$(BIN)/python bench/bench_foundation.py
 	$(BIN)/python bench/sync.py
+	$(BIN)/python bench/photos.py
 
 pwa: pwa/dist/index.html
 

@@ -98,8 +98,9 @@ def _describe_open(image: Image.Image, data: bytes, max_pixels: int) -> Describe
                             "the file may be cut short. Send it again.") from None
     if orientation in UPRIGHT:
         display = display.transpose(UPRIGHT[orientation])
+    # From the display copy, a box reduction first: a 5x shrink costs a fifth of a filtered one.
     thumb = display.copy()
-    thumb.thumbnail((THUMB_EDGE, THUMB_EDGE), Image.Resampling.LANCZOS)
+    thumb.thumbnail((THUMB_EDGE, THUMB_EDGE), Image.Resampling.BILINEAR, reducing_gap=1.0)
     icc = image.info.get("icc_profile")
     return Described(
         mime=mime, width=width, height=height, exif=read_exif(exif),
@@ -115,7 +116,10 @@ def _display_pixels(image: Image.Image) -> Image.Image:
         image.draft("RGB", (math.ceil(image.width * scale), math.ceil(image.height * scale)))
     image.load()
     pixels = _rgb(image)
-    pixels.thumbnail((DISPLAY_EDGE, DISPLAY_EDGE), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    # Pillow's bilinear filter widens with the scale, so shrinking stays antialiased; after the
+    # DCT-scaled decode the step left is small (at most 2x), where Lanczos would add nothing
+    # visible and cost twice the time.
+    pixels.thumbnail((DISPLAY_EDGE, DISPLAY_EDGE), Image.Resampling.BILINEAR, reducing_gap=2.0)
     return pixels
 
 
@@ -132,9 +136,11 @@ def _rgb(image: Image.Image) -> Image.Image:
 
 def _jpeg(image: Image.Image, quality: int, icc: bytes | None) -> bytes:
     out = io.BytesIO()
-    # A fresh image: nothing of the source's info (EXIF, XMP, comments) comes along.
-    clean = Image.frombytes("RGB", image.size, image.tobytes())
-    clean.save(out, "JPEG", quality=quality, icc_profile=icc)
+    # Pillow's JPEG writer takes EXIF, XMP and ICC from save()'s arguments only, and a
+    # comment from info: with info emptied, nothing of the source but its colour profile
+    # comes along (the tests check the bytes).
+    image.info = {}
+    image.save(out, "JPEG", quality=quality, icc_profile=icc)
     return out.getvalue()
 
 
