@@ -1,9 +1,54 @@
 import { defineConfig } from 'vite'
+import vue from '@vitejs/plugin-vue'
+import Components from 'unplugin-vue-components/vite'
+import { VantResolver } from '@vant/auto-import-resolver'
+import { VitePWA } from 'vite-plugin-pwa'
 
-// The Flask app serves dist/ at / under a CSP without 'unsafe-inline':
-// Vite must emit only external scripts and styles.
+// The Flask app serves dist/ at / under a CSP without 'unsafe-inline' or 'unsafe-eval':
+// Vite must emit only external scripts and styles, and templates are compiled at build.
 export default defineConfig({
   base: '/',
+  define: {
+    // vue-i18n: compile messages without eval (CSP), no legacy API, no devtools.
+    __VUE_I18N_FULL_INSTALL__: false,
+    __VUE_I18N_LEGACY_API__: false,
+    __INTLIFY_PROD_DEVTOOLS__: false,
+    __INTLIFY_JIT_COMPILATION__: true,
+  },
+  plugins: [
+    vue(),
+    // Vant components and their CSS are imported where used, not the whole library (~53 KB gz).
+    Components({ resolvers: [VantResolver()], dts: false }),
+    VitePWA({
+      // An update waits for the user: an automatic reload would lose a half-filled form.
+      registerType: 'prompt',
+      injectRegister: false,
+      manifest: {
+        name: '走访 Zoufang',
+        short_name: '走访',
+        description: '基层走访、排查与整治的离线工作台',
+        lang: 'zh-CN',
+        start_url: '/',
+        scope: '/',
+        display: 'standalone',
+        orientation: 'portrait',
+        theme_color: '#c8102e',
+        background_color: '#ffffff',
+        icons: [
+          { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: '/icons/maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+        ],
+      },
+      workbox: {
+        globPatterns: ['**/*.{js,css,html,png,svg,ico,webmanifest}'],
+        navigateFallback: '/index.html',
+        // The API is never answered from the app-shell cache.
+        navigateFallbackDenylist: [/^\/api\//],
+        cleanupOutdatedCaches: true,
+      },
+    }),
+  ],
   build: {
     outDir: 'dist',
     // The polyfill would be an inline <script>, which the CSP blocks.
@@ -12,5 +57,10 @@ export default defineConfig({
   // `npm run dev` talks to a backend started with `make run`.
   server: {
     proxy: { '/api': 'http://127.0.0.1:8000' },
+  },
+  test: {
+    environment: 'node',
+    include: ['tests/**/*.test.js'],
+    setupFiles: ['fake-indexeddb/auto'],
   },
 })

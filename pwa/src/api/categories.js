@@ -1,0 +1,3 @@
+import { api } from './client.js'
+
+export const listCategories = () => api('/api/categories')

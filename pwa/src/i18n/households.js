@@ -1,0 +1,5 @@
+// Messages of the households screens, under $t('households.…').
+export default {
+  'zh-CN': {},
+  en: {},
+}

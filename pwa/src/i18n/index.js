@@ -1,0 +1,31 @@
+// Chinese first, English second. Each part of the app keeps its own messages file.
+import { createI18n } from 'vue-i18n'
+import common from './common.js'
+import auth from './auth.js'
+import households from './households.js'
+import visits from './visits.js'
+import hotspots from './hotspots.js'
+import records from './records.js'
+import sync from './sync.js'
+import settings from './settings.js'
+
+const PARTS = { common, auth, households, visits, hotspots, records, sync, settings }
+export const LOCALES = ['zh-CN', 'en']
+const KEY = 'zoufang.locale'
+
+function messages(locale) {
+  return Object.fromEntries(Object.entries(PARTS).map(([name, part]) => [name, part[locale] || {}]))
+}
+
+export const i18n = createI18n({
+  legacy: false,
+  locale: LOCALES.includes(localStorage.getItem(KEY)) ? localStorage.getItem(KEY) : 'zh-CN',
+  fallbackLocale: 'zh-CN',
+  messages: Object.fromEntries(LOCALES.map((locale) => [locale, messages(locale)])),
+})
+
+export function setLocale(locale) {
+  i18n.global.locale.value = locale
+  localStorage.setItem(KEY, locale)
+  document.documentElement.lang = locale
+}

@@ -1,0 +1,5 @@
+// Messages of the records screens, under $t('records.…').
+export default {
+  'zh-CN': {},
+  en: {},
+}

@@ -1,0 +1,5 @@
+// Messages of the settings screens, under $t('settings.…').
+export default {
+  'zh-CN': {},
+  en: {},
+}

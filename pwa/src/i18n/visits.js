@@ -1,0 +1,5 @@
+// Messages of the visits screens, under $t('visits.…').
+export default {
+  'zh-CN': {},
+  en: {},
+}
