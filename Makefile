@@ -47,13 +47,15 @@ test: $(TEST_STAMP) pwa
 	$(BIN)/zoufang db upgrade
 	$(BIN)/zoufang seed-demo
 	$(BIN)/ruff check .
+	cd pwa && $(NPM) test
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Benchmarks print ratios against a baseline measured in the same run.
-bench: $(TEST_STAMP)
+bench: $(TEST_STAMP) pwa
 	$(BIN)/python bench/bench_foundation.py
 	$(BIN)/python bench/sync.py
 	$(BIN)/python bench/photos.py
+	$(BIN)/python bench/pwa.py
 
 pwa: pwa/dist/index.html
 

@@ -16,7 +16,7 @@ from backend import config as settings_module
 from backend import storage
 from backend.database import configure_engine
 from backend.errors import register_error_handlers
-from backend.extensions import api, db, migrate
+from backend.extensions import api, compress, db, migrate
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -52,6 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "Device token from POST /api/auth/login"}
     )
+    compress.init_app(app)
     storage.init_app(app)
     register_error_handlers(app)
     _register_request_id(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 
 from flask import Blueprint, Response, request, send_from_directory
@@ -9,6 +10,8 @@ from swagger_ui_bundle import swagger_ui_path
 from werkzeug.routing import PathConverter
 
 PWA_DIST = Path(__file__).resolve().parent.parent / "pwa" / "dist"
+# Not in every system's mime table; a browser ignores a manifest served as octet-stream.
+mimetypes.add_type("application/manifest+json", ".webmanifest")
 
 # The PWA runs under this policy; nothing inline, nothing from other origins.
 CONTENT_SECURITY_POLICY = (

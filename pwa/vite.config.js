@@ -46,11 +46,15 @@ export default defineConfig({
         // The API is never answered from the app-shell cache.
         navigateFallbackDenylist: [/^\/api\//],
         cleanupOutdatedCaches: true,
+        // Background Sync, where the browser has it, wakes an open app to flush its outbox.
+        importScripts: ['/sw-sync.js'],
       },
     }),
   ],
   build: {
     outDir: 'dist',
+    // Read by bench/pwa.py to tell the first screen's files from the rest.
+    manifest: true,
     // The polyfill would be an inline <script>, which the CSP blocks.
     modulePreload: { polyfill: false },
   },
