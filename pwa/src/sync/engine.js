@@ -137,7 +137,7 @@ async function applyPage(page) {
       // Rebuild the mirror from this page on; what is still in the outbox stays.
       for (const entity of ENTITIES) {
         const keep = new Set((await db.outbox.toArray()).map((row) => row.record_id))
-        await db[entity].filter((row) => !keep.has(row.id) && row._state !== 'rejected').delete()
+        await db[entity].filter((row) => !keep.has(row.id) && !['rejected', 'conflict'].includes(row._state)).delete()
       }
     }
     for (const [entity, changes] of Object.entries(page.changes || {})) {
