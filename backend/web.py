@@ -16,7 +16,7 @@ mimetypes.add_type("application/manifest+json", ".webmanifest")
 # The PWA runs under this policy; nothing inline, nothing from other origins.
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "font-src 'self'; connect-src 'self'; worker-src 'self'; manifest-src 'self'; "
+    "font-src 'self' data:; connect-src 'self'; worker-src 'self'; manifest-src 'self'; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
 # Swagger UI's page bootstraps itself with an inline script.

@@ -15,6 +15,7 @@ from backend.records.models import RecordMixin
 
 PHOTO_STATUSES = ("awaiting_upload", "stored", "rejected")
 RECORD_TYPES = ("visit", "inspection", "hotspot")
+PHASES = ("before", "after")
 
 
 class Photo(RecordMixin, db.Model):
@@ -35,6 +36,8 @@ class Photo(RecordMixin, db.Model):
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
     accuracy_m: Mapped[float | None] = mapped_column(Float)
+    # An inspection's photos are taken before or after the rectification; others have none.
+    phase: Mapped[str | None] = mapped_column(String(8))
 
     status: Mapped[str] = mapped_column(String(16), default="awaiting_upload")
     rejected_code: Mapped[str | None] = mapped_column(String(32))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.evidence.models import PHOTO_STATUSES, RECORD_TYPES
+from backend.evidence.models import PHASES, PHOTO_STATUSES, RECORD_TYPES
 from backend.pagination import PageArgsSchema, page_schema
 from backend.records.schemas import RecordOutSchema, accuracy_field, lat_field, lon_field
 
@@ -24,6 +24,8 @@ class PhotoFieldsSchema(ma.Schema):
     lat = lat_field()
     lon = lon_field()
     accuracy_m = accuracy_field()
+    phase = ma.fields.String(allow_none=True, validate=validate.OneOf(PHASES),
+                             metadata={"description": "Inspections: taken before or after the rectification"})
 
 
 class RejectedReasonSchema(ma.Schema):
@@ -41,6 +43,7 @@ class PhotoSchema(RecordOutSchema):
     lat = ma.fields.Float(required=True, allow_none=True)
     lon = ma.fields.Float(required=True, allow_none=True)
     accuracy_m = ma.fields.Float(required=True, allow_none=True)
+    phase = ma.fields.String(required=True, allow_none=True)
     status = ma.fields.String(required=True, validate=validate.OneOf(PHOTO_STATUSES))
     rejected_reason = ma.fields.Nested(RejectedReasonSchema, required=True, allow_none=True)
     stored_at = ma.fields.AwareDateTime(required=True, allow_none=True)

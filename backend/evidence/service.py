@@ -58,6 +58,8 @@ def _prepare_photo(actor: User, record: Photo | None, fields: dict[str, Any]) ->
         raise RecordError("validation", f"record_id: no {parent_spec.name} {fields['record_id']} in your area.",
                           field="record_id")
     records_service.check_may_write(parent_spec, actor, parent)
+    if fields.get("phase") and parent_spec.name != "inspection":
+        raise RecordError("validation", "phase: only an inspection's photos are taken before or after.", field="phase")
     limit = current_app.config["PHOTO_MAX_BYTES"]
     if fields.get("bytes", 0) > limit:
         raise RecordError("validation", f"bytes: a photo may have at most {limit} bytes.", field="bytes")

@@ -35,6 +35,7 @@ def upgrade():
     sa.Column('lat', sa.Float(), nullable=True),
     sa.Column('lon', sa.Float(), nullable=True),
     sa.Column('accuracy_m', sa.Float(), nullable=True),
+    sa.Column('phase', sa.String(length=8), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('rejected_code', sa.String(length=32), nullable=True),
     sa.Column('rejected_message', sa.String(length=500), nullable=True),

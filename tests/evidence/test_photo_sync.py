@@ -244,3 +244,26 @@ def test_deleting_the_visit_deletes_its_photos(client, cadre, supervisor, jpeg):
     assert later.deleted("visits") == {visit_id}
     for photo_id in photo_ids:
         assert client.get(f"/api/photos/{photo_id}", headers=supervisor.headers).status_code == 404
+
+
+def test_an_inspections_photos_say_before_or_after(client, tree, jpeg):
+    from tests.sync.conftest import hotspot_fields
+
+    inspector = device("inspector-phase", tree.V1, "inspector")
+    hotspot_id, inspection_id = str(uuid.uuid4()), str(uuid.uuid4())
+    assert pushed(client, inspector, "hotspot.upsert", hotspot_id, hotspot_fields())["status"] == "applied"
+    assert pushed(client, inspector, "inspection.upsert", inspection_id, {
+        "hotspot_id": hotspot_id, "inspected_at": "2026-11-20T10:00:00+08:00", "result": "in_progress"},
+    )["status"] == "applied"
+    before = pushed(client, inspector, "photo.attach", str(uuid.uuid4()),
+                    attach_fields(inspection_id, jpeg, record_type="inspection", phase="before"))
+    assert before["status"] == "applied", before
+    pulled = pull_all(client, inspector.headers, inspector.client_id)
+    assert [p["phase"] for p in pulled.upserted("photos").values()] == ["before"]
+
+
+def test_a_visits_photo_has_no_phase(client, cadre, jpeg):  # noqa: F811
+    visit_id = new_visit(client, cadre)
+    result = pushed(client, cadre, "photo.attach", str(uuid.uuid4()), attach_fields(visit_id, jpeg, phase="after"))
+    assert result["status"] == "rejected"
+    assert result["error"]["field"] == "phase"

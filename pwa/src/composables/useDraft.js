@@ -24,8 +24,22 @@ export function useDraft(key, initial) {
     dirty = next
   }
 
+  // IndexedDB writes started while the page unloads may be cut off; localStorage is
+  // synchronous, so the last keystrokes before a reload are kept there and win if newer.
+  const UNLOAD_KEY = `zoufang.draft:${key}`
+
   async function load() {
-    const saved = await db.drafts.get(key)
+    let saved = await db.drafts.get(key)
+    try {
+      const unloaded = JSON.parse(localStorage.getItem(UNLOAD_KEY))
+      if (unloaded && (!saved || unloaded.saved_at > saved.saved_at)) {
+        saved = unloaded
+        await db.drafts.put(saved)
+      }
+      localStorage.removeItem(UNLOAD_KEY)
+    } catch {
+      // a broken copy: the IndexedDB one stands
+    }
     Object.assign(values, saved ? saved.value : await initial())
     restored.value = Boolean(saved)
     setDirty(Boolean(saved))
@@ -43,6 +57,7 @@ export function useDraft(key, initial) {
 
   async function clear() {
     clearTimeout(timer)
+    localStorage.removeItem(UNLOAD_KEY)
     await db.drafts.delete(key)
     setDirty(false)
   }
@@ -53,7 +68,17 @@ export function useDraft(key, initial) {
     if (dirty) await db.drafts.put({ key, value: JSON.parse(JSON.stringify(values)), saved_at: new Date().toISOString() })
   }
 
-  const onHide = () => flush()
+  const onHide = () => {
+    if (dirty) {
+      try {
+        localStorage.setItem(UNLOAD_KEY, JSON.stringify({ key, value: JSON.parse(JSON.stringify(values)),
+          saved_at: new Date().toISOString() }))
+      } catch {
+        // storage full: the IndexedDB write below is the only chance
+      }
+    }
+    flush()
+  }
   window.addEventListener('pagehide', onHide)
   onBeforeUnmount(() => {
     window.removeEventListener('pagehide', onHide)

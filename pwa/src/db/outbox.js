@@ -79,6 +79,7 @@ export async function attachPhoto(photo) {
       fields: {
         record_type: photo.record_type, record_id: photo.record_id, sha256: photo.sha256, bytes: photo.bytes,
         captured_at: photo.captured_at, lat: photo.lat, lon: photo.lon, accuracy_m: photo.accuracy_m,
+        phase: photo.phase ?? null,
       },
       queued_at,
     })
