@@ -16,6 +16,16 @@ export default defineConfig({
     __INTLIFY_JIT_COMPILATION__: true,
   },
   plugins: [
+    // Vant's icon font is inlined as a data: URL; its fallback URL on a CDN would be a CSP
+    // violation (and a request to another origin) on every page with an icon.
+    {
+      name: 'vant-icon-font-local',
+      enforce: 'pre',
+      transform(code, id) {
+        if (!/vant\/es\/icon\/index\.css/.test(id)) return null
+        return code.replace(/,\s*url\(\/\/at\.alicdn\.com[^)]*\)\s*format\("woff"\)/, '')
+      },
+    },
     vue(),
     // Vant components and their CSS are imported where used, not the whole library (~53 KB gz).
     Components({ resolvers: [VantResolver()], dts: false }),

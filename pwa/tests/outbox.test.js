@@ -93,7 +93,7 @@ describe('attachPhoto and deleteRecord', () => {
     expect(attach).toMatchObject({ id: 2, type: 'photo.attach', record_id: 'p1', base_version: null })
     expect(attach.fields).toEqual({
       record_type: 'visit', record_id: 'v1', sha256: photo.sha256, bytes: 1234,
-      captured_at: photo.captured_at, lat: 30.1, lon: 104.2, accuracy_m: 8,
+      captured_at: photo.captured_at, lat: 30.1, lon: 104.2, accuracy_m: 8, phase: null,
     })
     expect(await db.photos.get('p1')).toMatchObject({ ...photo, status: 'awaiting_upload', _state: 'waiting' })
   })

@@ -62,6 +62,16 @@ def wait_for(app, query, what: str, timeout: float = SYNC_WAIT_S):
     pytest.fail(f"after {timeout:.0f} s the server still lacks {what}")
 
 
+def wait_until(page, script: str, what: str, timeout: float = 15) -> None:
+    """Poll ``script`` in the page (wait_for_function would need eval, which the CSP forbids)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if page.evaluate(script):
+            return
+        page.wait_for_timeout(200)
+    pytest.fail(f"after {timeout:.0f} s, still not: {what}")
+
+
 def photo_paths() -> list[str]:
     paths = [PHOTOS / name for name in PHOTO_FILES]
     if not all(path.is_file() for path in paths):
@@ -89,9 +99,12 @@ def sign_in(page, url: str, username: str, password: str) -> None:
     page.fill("[data-test=login-password] input", password)
     page.click("[data-test=login-submit]")
     expect(page.locator("[data-test=home-unsynced]")).to_be_visible()
-    # The service worker takes control after one reload; from then on the app opens offline.
+    # Once installed (the app shell precached), the service worker takes control at the next
+    # load; from then on the app opens offline.
+    wait_until(page, "() => navigator.serviceWorker.getRegistration().then(r => Boolean(r && r.active))",
+               "the service worker is installed")
     page.reload()
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=15000)
+    wait_until(page, "() => navigator.serviceWorker.controller !== null", "the service worker controls the page")
     expect(page.locator("[data-test=home-unsynced]")).to_be_visible()
 
 
@@ -121,6 +134,7 @@ def test_a_cadres_offline_day_reaches_the_server(live_server, phone):
     expect(page.locator("[data-test=photo-thumb]")).to_have_count(2, timeout=20000)
     shot(page, "visit-form")
     page.click("[data-test=visit-save]")
+    page.wait_for_url(lambda address: "/visits/new" not in address)
 
     # Close the tab and open a new one, still offline: everything is still there.
     page.close()
@@ -158,8 +172,8 @@ def test_a_cadres_offline_day_reaches_the_server(live_server, phone):
     assert len(visits) == 1 and creates == 1
     assert visits[0].household_id == households[0].id
     assert {p.record_id for p in stored} == {visits[0].id}
-    page.reload()
-    expect(page.locator("[data-test=record-item][data-state=synced]")).not_to_have_count(0, timeout=15000)
+    page.goto(url + "/records")
+    expect(page.locator("[data-test=record-item][data-state=synced]")).to_have_count(2, timeout=15000)
     shot(page, "records-synced")
 
 
@@ -191,12 +205,14 @@ def test_an_upload_cut_off_resumes_without_a_second_copy(live_server, phone):
     page.set_input_files("[data-test=photo-input]", [photo])
     expect(page.locator("[data-test=photo-thumb]")).to_have_count(1, timeout=20000)
     page.click("[data-test=visit-save]")
+    page.wait_for_url(lambda address: "/visits/new" not in address)
 
     # Wait until the connection was cut, then give it back.
     deadline = time.monotonic() + SYNC_WAIT_S
     while patches["count"] < 2 and time.monotonic() < deadline:
         page.wait_for_timeout(200)
     assert patches["count"] >= 2, "the upload never started"
+    page.unroute("**/api/uploads/**")  # its handler runs in this process, which now only polls the database
     phone.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
     wait_for(app, lambda: db.session.scalar(select(Photo.id).where(Photo.status == "stored")), "the photo stored")
@@ -234,11 +250,13 @@ def test_an_inspection_with_before_and_after_photos(live_server, phone):
     page.goto(url + f"/inspections/new?hotspot={hotspot_id}")
     expect(page.locator("[data-test=inspection-form]")).to_be_visible()
     page.fill("[data-test=inspection-findings] textarea", "楼道堆放杂物，消防通道堵塞。")
+    page.click("[data-test=result-in_progress]")
     page.set_input_files("[data-test=photo-before] [data-test=photo-input]", photos[:1])
     page.set_input_files("[data-test=photo-after] [data-test=photo-input]", photos[1:])
     expect(page.locator("[data-test=photo-thumb]")).to_have_count(2, timeout=20000)
     shot(page, "inspection-form")
     page.click("[data-test=inspection-save]")
+    page.wait_for_url(lambda address: "/inspections/new" not in address)
     page.reload()
 
     phone.set_offline(False)

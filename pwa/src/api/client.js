@@ -23,7 +23,7 @@ export class ApiError extends Error {
 
 const TIMEOUT_MS = 30000
 
-export async function api(path, { method = 'GET', body, query, token = session.token, timeout = TIMEOUT_MS } = {}) {
+export async function api(path, { method = 'GET', body, query, token = session.token, timeout = TIMEOUT_MS, signal } = {}) {
   const url = new URL(path, location.origin)
   for (const [key, value] of Object.entries(query || {})) {
     if (value !== undefined && value !== null && value !== '') url.searchParams.set(key, value)
@@ -33,6 +33,8 @@ export async function api(path, { method = 'GET', body, query, token = session.t
   if (body !== undefined) headers['Content-Type'] = 'application/json'
   const controller = new AbortController()
   const timer = setTimeout(() => controller.abort(), timeout)
+  // The caller may give up too (the sync engine does when the network comes back).
+  signal?.addEventListener('abort', () => controller.abort(), { once: true })
   let response
   try {
     response = await fetch(url, {
@@ -58,6 +60,7 @@ export async function api(path, { method = 'GET', body, query, token = session.t
   }
   if (!response.ok) {
     const error = new ApiError(response.status, data)
+    error.retryAfter = Number(response.headers.get('Retry-After')) || null
     if (response.status === 401 && token) session.expired(error)
     throw error
   }

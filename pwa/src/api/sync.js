@@ -1,7 +1,7 @@
 import { api } from './client.js'
 
-export const push = (clientId, mutations) =>
-  api('/api/sync/push', { method: 'POST', body: { client_id: clientId, mutations } })
+export const push = (clientId, mutations, { signal } = {}) =>
+  api('/api/sync/push', { method: 'POST', body: { client_id: clientId, mutations }, signal })
 
-export const pull = (clientId, cursor, limit = 500) =>
-  api('/api/sync/pull', { query: { client_id: clientId, cursor, limit } })
+export const pull = (clientId, cursor, limit = 500, { signal } = {}) =>
+  api('/api/sync/pull', { query: { client_id: clientId, cursor, limit }, signal })

@@ -2,7 +2,7 @@
 // in the same IndexedDB transaction as the record it changes, so nothing typed is ever
 // only in memory. Mutations are never edited once queued: one that went out may have
 // been applied even if its answer was lost, and the server answers a resend by its id.
-import { db, getMeta, setMeta } from './index.js'
+import { db, ENTITIES, getMeta, setMeta } from './index.js'
 
 export const SINGULAR = {
   households: 'household', visits: 'visit', hotspots: 'hotspot', inspections: 'inspection', photos: 'photo',
@@ -115,3 +115,12 @@ export async function pendingFields(recordId) {
 }
 
 export { serverFields }
+
+/**
+ * Run a form's whole save — its record, its photos, dropping its draft — as one IndexedDB
+ * transaction: a tab killed in the middle leaves either all of it or none of it (the
+ * draft is then still there). ``work`` may only touch the database.
+ */
+export function saveTogether(work) {
+  return db.transaction('rw', [...ENTITIES.map((entity) => db[entity]), db.outbox, db.meta, db.drafts, db.files], work)
+}

@@ -1,4 +1,6 @@
 // Chinese first, English second. Each part of the app keeps its own messages file.
+import { Locale } from 'vant'
+import enUS from 'vant/es/locale/lang/en-US'
 import { createI18n } from 'vue-i18n'
 import common from './common.js'
 import auth from './auth.js'
@@ -24,8 +26,17 @@ export const i18n = createI18n({
   messages: Object.fromEntries(LOCALES.map((locale) => [locale, messages(locale)])),
 })
 
+// Vant's own labels (dialog buttons, pickers) follow the app's language.
+function useVantLocale(locale) {
+  if (locale === 'en') Locale.use('en-US', enUS)
+  else Locale.use('zh-CN')
+}
+
 export function setLocale(locale) {
   i18n.global.locale.value = locale
+  useVantLocale(locale)
   localStorage.setItem(KEY, locale)
   document.documentElement.lang = locale
 }
+
+useVantLocale(i18n.global.locale.value)

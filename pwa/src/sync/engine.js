@@ -11,6 +11,14 @@ const MAX_BATCH_BYTES = 900 * 1024
 const PULL_LIMIT = 500
 const BY_SINGULAR = Object.fromEntries(Object.entries(SINGULAR).map(([plural, singular]) => [singular, plural]))
 
+// The run in progress can be told to give up (its requests may hang on a network that died).
+let current = null
+
+/** Abort the run in progress, if any: its requests fail at once and it ends. */
+export function abortSync() {
+  current?.abort()
+}
+
 export const syncState = reactive({
   running: false,
   lastSyncAt: null,
@@ -26,14 +34,17 @@ export const syncState = reactive({
 export async function syncNow({ api = syncApi, photos = true } = {}) {
   const run = async () => {
     syncState.running = true
+    const controller = new AbortController()
+    current = controller
+    const signal = controller.signal
     try {
       const id = await clientId()
-      await pushAll(api, id)
-      await pullAll(api, id)
+      await pushAll(api, id, signal)
+      await pullAll(api, id, signal)
       // tus-js-client is loaded only when there are photos to send.
       if (photos && (await db.files.filter((file) => !file.done).count())) {
         const { uploadPhotos } = await import('./photos.js')
-        await uploadPhotos(syncState)
+        await uploadPhotos(syncState, signal)
       }
       syncState.lastSyncAt = new Date().toISOString()
       syncState.lastError = null
@@ -44,6 +55,7 @@ export async function syncNow({ api = syncApi, photos = true } = {}) {
       return false
     } finally {
       syncState.running = false
+      if (current === controller) current = null
     }
   }
   if (typeof navigator !== 'undefined' && navigator.locks) {
@@ -72,11 +84,11 @@ async function nextBatch() {
   return batch
 }
 
-export async function pushAll(api, id) {
+export async function pushAll(api, id, signal) {
   for (;;) {
     const batch = await nextBatch()
     if (!batch.length) return
-    const answer = await api.push(id, batch)
+    const answer = await api.push(id, batch, { signal })
     await applyResults(answer)
     if (answer.last_mutation_id < batch[0].id) {
       // The server is behind this queue's start: this device's earlier mutations were lost
@@ -121,10 +133,10 @@ async function markRecord(queued, result) {
 
 // --- pull ---------------------------------------------------------------------------
 
-export async function pullAll(api, id) {
+export async function pullAll(api, id, signal) {
   for (;;) {
     const cursor = await getMeta('cursor')
-    const page = await api.pull(id, cursor, PULL_LIMIT)
+    const page = await api.pull(id, cursor, PULL_LIMIT, { signal })
     await applyPage(page)
     if (!page.has_more) return
   }

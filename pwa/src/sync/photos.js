@@ -10,7 +10,7 @@ import { session } from '../session.js'
 export const CHUNK_SIZE = 256 * 1024
 
 /** Send every file whose photo the server knows and does not have yet. */
-export async function uploadPhotos(state) {
+export async function uploadPhotos(state, signal) {
   const files = await db.files.filter((file) => !file.done).toArray()
   for (const file of files) {
     const photo = await db.photos.get(file.photo_id)
@@ -22,7 +22,7 @@ export async function uploadPhotos(state) {
       await finish(file)
       continue
     }
-    await uploadOne(file, state)
+    await uploadOne(file, state, signal)
     await finish(file)
   }
 }
@@ -32,8 +32,12 @@ async function finish(file) {
   await db.files.update(file.photo_id, { done: true, blob: null, upload_url: null })
 }
 
-function uploadOne(file, state) {
+function uploadOne(file, state, signal) {
   return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(Object.assign(new Error('upload: aborted'), { status: 0 }))
+      return
+    }
     const upload = new tus.Upload(file.blob, {
       endpoint: '/api/uploads',
       uploadUrl: file.upload_url || undefined,
@@ -60,6 +64,12 @@ function uploadOne(file, state) {
         reject(Object.assign(new Error(`upload: ${error.message}`), { status: status ?? 0 }))
       },
     })
+    // Given up (the network came back after dying mid-chunk): stop; the next run resumes
+    // from the offset the server holds.
+    signal?.addEventListener('abort', () => {
+      upload.abort()
+      reject(Object.assign(new Error('upload: aborted'), { status: 0 }))
+    }, { once: true })
     upload.start()
   })
 }
