@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -17,7 +18,12 @@ from werkzeug.serving import make_server
 
 from backend import create_app
 from backend.extensions import db
+from backend.seed import seed_demo
 from backend.web import PWA_DIST
+
+# Where the phone says it is: 东岭村, the demo cadre's village.
+PHONE_POSITION = {"latitude": 29.4512, "longitude": 119.8871, "accuracy": 8}
+SYNC_WAIT_S = 30
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -71,3 +77,40 @@ def page(browser):
             and page.csp_violations.append(message.text))
     yield page
     context.close()
+
+
+@pytest.fixture
+def phone(browser):
+    """A phone-sized browser context at the cadre's village, with location allowed."""
+    context = browser.new_context(viewport={"width": 360, "height": 780}, locale="zh-CN", geolocation=PHONE_POSITION,
+                                  permissions=["geolocation"], service_workers="allow")
+    yield context
+    context.close()
+
+
+def demo_passwords(app) -> dict[str, str]:
+    """The demo accounts of the live server's database, by username (new passwords each time)."""
+    with app.app_context():
+        made = seed_demo()
+        db.session.commit()
+    return {account.username: account.password for account in made}
+
+
+def in_db(app, query):
+    """``query()`` against the live server's database."""
+    with app.app_context():
+        try:
+            return query()
+        finally:
+            db.session.remove()
+
+
+def wait_for(app, query, what: str, timeout: float = SYNC_WAIT_S):
+    """Poll the server's database until ``query`` is truthy; its value."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = in_db(app, query)
+        if value:
+            return value
+        time.sleep(0.5)
+    pytest.fail(f"after {timeout:.0f} s the server still lacks {what}")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -11,49 +9,20 @@ from sqlalchemy import select
 from backend.evidence.models import Photo
 from backend.extensions import db
 from backend.households.models import Household
-from backend.seed import seed_demo
 from backend.visits.models import Visit
+from tests.browser.conftest import PHONE_POSITION, demo_passwords, in_db, wait_for
 from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.browser
 
 PHOTO = FIXTURES / "photos" / "Kodak_CX7530.jpg"
-PHONE_POSITION = {"latitude": 29.4512, "longitude": 119.8871, "accuracy": 10}
-
-
-def in_db(app, query):
-    with app.app_context():
-        try:
-            return query()
-        finally:
-            db.session.remove()
-
-
-def wait_for(app, query, what: str, timeout: float = 30):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = in_db(app, query)
-        if value:
-            return value
-        time.sleep(0.5)
-    pytest.fail(f"after {timeout:.0f} s the server still lacks {what}")
-
-
-@pytest.fixture
-def phone(browser):
-    context = browser.new_context(viewport={"width": 360, "height": 780}, locale="zh-CN",
-                                  geolocation=PHONE_POSITION, permissions=["geolocation"])
-    yield context
-    context.close()
 
 
 def test_a_household_and_its_visit_reach_the_server(live_server, phone):
     if not PHOTO.is_file():
         pytest.skip("photo fixtures absent")
     app, url = live_server.app, live_server.url
-    with app.app_context():
-        password = next(a.password for a in seed_demo() if a.username == "demo-cadre")
-        db.session.commit()
+    password = demo_passwords(app)["demo-cadre"]
     page = phone.new_page()
     csp = []
     page.on("console", lambda message: "Content Security Policy" in message.text and csp.append(message.text))
@@ -69,7 +38,7 @@ def test_a_household_and_its_visit_reach_the_server(live_server, phone):
     page.fill("[data-test=household-address] input", "东岭村3组12号")
     page.fill("[data-test=household-head] input", "陈大伯")
     page.fill("[data-test=household-phone] input", "13800138000")
-    expect(page.locator("[data-test=gps-accuracy]")).to_contain_text("10")
+    expect(page.locator("[data-test=gps-accuracy]")).to_contain_text("8")
     page.click("[data-test=household-save]")
     expect(page.locator("[data-test=household-detail]")).to_contain_text("陈大伯")
 
@@ -84,7 +53,7 @@ def test_a_household_and_its_visit_reach_the_server(live_server, phone):
     page.fill("[data-test=visit-summary] textarea", "入户走访，双方同意村里调解。")
     page.set_input_files("[data-test=photo-input]", [str(PHOTO)])
     expect(page.locator("[data-test=photo-thumb] img")).to_have_count(1, timeout=20000)
-    expect(page.locator("[data-test=gps-accuracy]")).to_contain_text("10")
+    expect(page.locator("[data-test=gps-accuracy]")).to_contain_text("8")
 
     # A reload right after typing (no time for the debounced autosave) keeps everything:
     # the same visit id, the summary and the photo.
@@ -102,6 +71,6 @@ def test_a_household_and_its_visit_reach_the_server(live_server, phone):
     assert household.lat == pytest.approx(29.4512)
     assert visit.household_id == household.id and visit.kind == "household"
     assert visit.concerns == [{"category": visit.concerns[0]["category"], "description": "宅基地边界纠纷"}]
-    assert visit.accuracy_m == pytest.approx(10) and visit.visited_at.utcoffset() is not None
+    assert visit.accuracy_m == pytest.approx(PHONE_POSITION["accuracy"]) and visit.visited_at.utcoffset() is not None
     assert photo.record_type == "visit" and photo.record_id == visit.id
     assert csp == []  # Vant's icon font is a data: URL: the CSP needs font-src 'self' data:

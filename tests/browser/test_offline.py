@@ -21,8 +21,8 @@ from backend.evidence.models import Blob, Photo
 from backend.extensions import db
 from backend.hotspots.models import Hotspot, Inspection
 from backend.households.models import Household
-from backend.seed import seed_demo
 from backend.visits.models import Visit
+from tests.browser.conftest import PHONE_POSITION, SYNC_WAIT_S, demo_passwords, in_db, wait_for
 from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.browser
@@ -32,34 +32,6 @@ PHOTOS = FIXTURES / "photos"
 # DSCN0010 (Tuscany) and Kodak_CX7530 (Kenya) carry EXIF GPS; the phone itself is in 东岭村.
 PHOTO_FILES = ("DSCN0010.jpg", "Kodak_CX7530.jpg")
 EXIF_POSITIONS = {"DSCN0010.jpg": (43.467448, 11.885127), "Kodak_CX7530.jpg": (-0.3713, 36.056417)}
-PHONE_POSITION = {"latitude": 29.4512, "longitude": 119.8871, "accuracy": 8}
-SYNC_WAIT_S = 30
-
-
-def accounts(app) -> dict[str, str]:
-    with app.app_context():
-        made = seed_demo()
-        db.session.commit()
-    return {account.username: account.password for account in made}
-
-
-def in_db(app, query):
-    with app.app_context():
-        try:
-            return query()
-        finally:
-            db.session.remove()
-
-
-def wait_for(app, query, what: str, timeout: float = SYNC_WAIT_S):
-    """Poll the server's database until ``query`` is truthy; its value."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = in_db(app, query)
-        if value:
-            return value
-        time.sleep(0.5)
-    pytest.fail(f"after {timeout:.0f} s the server still lacks {what}")
 
 
 def wait_until(page, script: str, what: str, timeout: float = 15) -> None:
@@ -84,15 +56,6 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
 
 
-@pytest.fixture
-def phone(browser):
-    """A phone-sized browser context at the cadre's village, with location allowed."""
-    context = browser.new_context(viewport={"width": 360, "height": 780}, locale="zh-CN", geolocation=PHONE_POSITION,
-                                  permissions=["geolocation"], service_workers="allow")
-    yield context
-    context.close()
-
-
 def sign_in(page, url: str, username: str, password: str) -> None:
     page.goto(url + "/login")
     page.fill("[data-test=login-username] input", username)
@@ -111,7 +74,7 @@ def sign_in(page, url: str, username: str, password: str) -> None:
 def test_a_cadres_offline_day_reaches_the_server(live_server, phone):
     app, url = live_server.app, live_server.url
     photos = photo_paths()
-    password = accounts(app)["demo-cadre"]
+    password = demo_passwords(app)["demo-cadre"]
     page = phone.new_page()
     sign_in(page, url, "demo-cadre", password)
     shot(page, "home")
@@ -182,7 +145,7 @@ def test_an_upload_cut_off_resumes_without_a_second_copy(live_server, phone):
     photo = str(PHOTOS / "iphone_hdr_NO.jpg")
     if not Path(photo).is_file():
         pytest.skip("photo fixtures absent")
-    password = accounts(app)["demo-cadre"]
+    password = demo_passwords(app)["demo-cadre"]
     page = phone.new_page()
     sign_in(page, url, "demo-cadre", password)
 
@@ -224,7 +187,7 @@ def test_an_upload_cut_off_resumes_without_a_second_copy(live_server, phone):
 def test_an_inspection_with_before_and_after_photos(live_server, phone):
     app, url = live_server.app, live_server.url
     photos = photo_paths()
-    password = accounts(app)["demo-inspector"]
+    password = demo_passwords(app)["demo-inspector"]
     hotspot_id = uuid.uuid4()
 
     def add_hotspot():

@@ -7,8 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from backend.extensions import db
-from backend.seed import seed_demo
+from tests.browser.conftest import demo_passwords
 
 pytestmark = pytest.mark.browser
 
@@ -41,13 +40,6 @@ COUNT_OUTBOX = """() => new Promise((resolve) => {
 })"""
 
 
-def demo_password(app, username: str) -> str:
-    with app.app_context():
-        accounts = seed_demo()
-        db.session.commit()
-    return next(account.password for account in accounts if account.username == username)
-
-
 def sign_in(page, username: str, password: str) -> None:
     page.fill(USERNAME, username)
     page.fill(PASSWORD, password)
@@ -55,7 +47,7 @@ def sign_in(page, username: str, password: str) -> None:
 
 
 def test_sign_in_with_a_demo_account_and_out_again(live_server, page):
-    password = demo_password(live_server.app, "demo-cadre")
+    password = demo_passwords(live_server.app)["demo-cadre"]
     page.goto(live_server.url + "/")
     expect(page).to_have_url(re.compile(r"/login"))
     expect(page.locator("[data-test=login-device] input")).to_have_value(re.compile(r"\S"))
@@ -85,7 +77,7 @@ def test_sign_in_with_a_demo_account_and_out_again(live_server, page):
 
 
 def test_sign_out_refuses_to_drop_unsent_work_without_a_second_confirmation(live_server, page):
-    password = demo_password(live_server.app, "demo-cadre")
+    password = demo_passwords(live_server.app)["demo-cadre"]
     page.goto(live_server.url + "/login")
     sign_in(page, "demo-cadre", password)
     expect(page.locator("[data-test=home-last-sync]")).to_have_text(re.compile(r"\d\d:\d\d"))
