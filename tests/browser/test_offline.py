@@ -231,3 +231,40 @@ def test_an_inspection_with_before_and_after_photos(live_server, phone):
              "both inspection photos stored")
     assert in_db(app, lambda: db.session.scalar(select(func.count()).select_from(Inspection))) == 1
     assert in_db(app, lambda: db.session.get(Hotspot, hotspot_id).name) == "东岭村出租房集中区"
+
+
+def test_a_sign_in_that_expired_offline_is_renewed_and_the_work_still_goes(live_server, phone):
+    app, url = live_server.app, live_server.url
+    password = demo_passwords(app)["demo-cadre"]
+    page = phone.new_page()
+    sign_in(page, url, "demo-cadre", password)
+
+    phone.set_offline(True)
+    page.goto(url + "/households/new")
+    page.fill("[data-test=household-address] input", "东岭村5组3号")
+    page.fill("[data-test=household-head] input", "何阿姨")
+    page.click("[data-test=household-save]")
+    page.wait_for_url(lambda address: "/households/new" not in address)
+
+    def revoke_the_phone():
+        from backend.accounts import service as accounts_service
+        from backend.accounts.models import DeviceToken, User
+
+        cadre = db.session.scalar(select(User).where(User.username == "demo-cadre"))
+        for device in db.session.scalars(select(DeviceToken).where(DeviceToken.user_id == cadre.id)):
+            accounts_service.revoke_device(actor=cadre, device_id=device.id)
+        db.session.commit()
+        return True
+
+    in_db(app, revoke_the_phone)  # as if the token had expired during the day
+    phone.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    dialog = page.locator("[data-test=sign-in-again]")
+    expect(dialog).to_be_visible(timeout=15000)
+    assert in_db(app, lambda: db.session.scalar(select(func.count()).select_from(Household))) == 0
+    shot(page, "sign-in-again")
+    dialog.locator("input[type=password]").fill(password)
+    dialog.locator("button[type=submit]").click()
+    expect(dialog).to_be_hidden()
+    household = wait_for(app, lambda: db.session.scalar(select(Household)), "the household")
+    assert household.head_name == "何阿姨"
