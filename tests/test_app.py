@@ -98,6 +98,22 @@ def test_api_responses_are_not_cached(client):
     assert client.get("/api/health").headers["Cache-Control"] == "no-store"
 
 
+def test_json_crosses_slow_links_compressed_and_is_not_compressed_for_clients_that_cannot_undo_it(client):
+    import gzip
+    import json
+
+    squeezed = client.get("/api/openapi.json", headers={"Accept-Encoding": "gzip"})
+    assert squeezed.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in squeezed.headers["Vary"]
+    document = json.loads(gzip.decompress(squeezed.data))
+    assert document["info"]["title"].startswith("Zoufang")
+    assert len(squeezed.data) * 3 < len(json.dumps(document))
+
+    plain = client.get("/api/openapi.json")
+    assert "Content-Encoding" not in plain.headers
+    assert plain.get_json() == document
+
+
 def test_pages_are_served_under_a_strict_content_security_policy(client):
     response = client.get("/some/app/route")
     assert response.status_code == 200
