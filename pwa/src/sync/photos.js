@@ -14,9 +14,11 @@ export async function uploadPhotos(state, signal) {
   const files = await db.files.filter((file) => !file.done).toArray()
   for (const file of files) {
     const photo = await db.photos.get(file.photo_id)
-    if (!photo || photo.version == null || photo.status === 'stored') {
-      if (photo?.status === 'stored') await finish(file)
-      continue // not attached on the server yet, or already done
+    if (!photo || photo.version == null) continue // not attached on the server yet
+    if (photo.status === 'stored' || photo.status === 'rejected') {
+      // Done, or refused for its content (the phone shows why): sending it again cannot help.
+      await finish(file)
+      continue
     }
     if (await blobHeld(file.sha256)) {
       await finish(file)
