@@ -46,7 +46,7 @@ export default defineConfig({
       registerType: 'prompt',
       injectRegister: false,
       manifest: {
-        name: '走访 Zoufang',
+        name: '走访',
         short_name: '走访',
         description: '基层走访、排查与整治的离线工作台',
         lang: 'zh-CN',
