@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from backend.pagination import ID_RANGE, PageArgsSchema, page_schema
+from backend.records.schemas import Instant
 
 
 class AuditEventSchema(ma.Schema):
@@ -27,8 +28,8 @@ class AuditQueryArgsSchema(PageArgsSchema):
     entity_id = ma.fields.String()
     actor_id = ma.fields.Integer(validate=ID_RANGE)
     action = ma.fields.String(metadata={"description": "e.g. user.create"})
-    since = ma.fields.AwareDateTime(metadata={"description": "At or after (ISO 8601 with offset)"})
-    until = ma.fields.AwareDateTime(metadata={"description": "Before (ISO 8601 with offset)"})
+    since = Instant(metadata={"description": "At or after (ISO 8601 with offset)"})
+    until = Instant(metadata={"description": "Before (ISO 8601 with offset)"})
 
 
 AuditPageSchema = page_schema(AuditEventSchema, "AuditPage")

@@ -19,6 +19,10 @@ EDITORS = re.compile(r"photoshop|lightroom|gimp|snapseed|picsart|meitu|美图|�
                      r"paint\.net|photoscape|facetune|canva|picasa|acdsee|光影魔术手|fotor|polarr|"
                      r"camera\s*360|b612|beautycam|airbrush|wps\s*图片|inshot", re.IGNORECASE)
 
+# Every flag ``compute`` raises, for filters that name one.
+CODES = ("no_exif_gps", "exif_far_from_device", "far_from_target", "time_mismatch", "older_than_record", "reused",
+         "near_duplicate", "edited")
+
 
 @dataclass(frozen=True)
 class Limits:

@@ -11,9 +11,16 @@ from flask_smorest import Blueprint
 
 from backend.auth import current_user, login_required
 from backend.errors import BadRequest, ErrorSchema
-from backend.evidence import service, uploads
+from backend.evidence import service, uploads, view
 from backend.evidence.models import Upload
-from backend.evidence.schemas import SHA256, PhotoPageSchema, PhotoQueryArgsSchema, PhotoSchema
+from backend.evidence.schemas import (
+    SHA256,
+    InspectionEvidenceSchema,
+    PhotoPageSchema,
+    PhotoQueryArgsSchema,
+    PhotoSchema,
+    VisitEvidenceSchema,
+)
 from backend.extensions import db
 
 photos_blp = Blueprint("photos", __name__, url_prefix="/api/photos", description="Photo evidence 照片")
@@ -174,3 +181,26 @@ def upload(upload_id):
     headers = _state(updated)
     db.session.commit()
     return Response(status=204, headers=headers)
+
+
+# --- the evidence view of a record -------------------------------------------------------
+
+records_evidence_blp = Blueprint("record_evidence", __name__, url_prefix="/api",
+                                 description="The evidence behind a visit or inspection: target, fixes, photos, "
+                                             "flags and distances (supervisors, admins, the record's author)")
+
+
+@records_evidence_blp.route("/visits/<uuid:record_id>/evidence")
+@login_required()
+@records_evidence_blp.doc(summary="A visit's evidence: household, fixes, photos with flags, distances in metres")
+@records_evidence_blp.response(200, VisitEvidenceSchema)
+def visit_evidence(record_id):
+    return view.record_evidence(actor=current_user(), record_type="visit", record_id=record_id)
+
+
+@records_evidence_blp.route("/inspections/<uuid:record_id>/evidence")
+@login_required()
+@records_evidence_blp.doc(summary="An inspection's evidence: hotspot, fixes, photos with flags, distances in metres")
+@records_evidence_blp.response(200, InspectionEvidenceSchema)
+def inspection_evidence(record_id):
+    return view.record_evidence(actor=current_user(), record_type="inspection", record_id=record_id)

@@ -6,8 +6,10 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend.evidence.models import PHASES, PHOTO_STATUSES, RECORD_TYPES
+from backend.hotspots.schemas import InspectionSchema
 from backend.pagination import PageArgsSchema, page_schema
 from backend.records.schemas import RecordOutSchema, accuracy_field, lat_field, lon_field
+from backend.visits.schemas import VisitSchema
 
 SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="sha256 is 64 lowercase hexadecimal digits.")
 
@@ -72,3 +74,67 @@ class PhotoQueryArgsSchema(PageArgsSchema):
 
 
 PhotoPageSchema = page_schema(PhotoSchema, "PhotoPage")
+
+
+# --- the evidence view of a visit or inspection -------------------------------------------
+
+class PositionSchema(ma.Schema):
+    lat = ma.fields.Float(required=True)
+    lon = ma.fields.Float(required=True)
+    accuracy_m = ma.fields.Float(required=True, allow_none=True, metadata={"description": "null for EXIF"})
+
+
+class TargetSchema(ma.Schema):
+    kind = ma.fields.String(required=True, validate=validate.OneOf(["household", "hotspot"]))
+    id = ma.fields.UUID(required=True)
+    name = ma.fields.String(required=True, allow_none=True, metadata={"description": "A hotspot's name"})
+    address = ma.fields.String(required=True, allow_none=True, metadata={"description": "A household's address"})
+    head_name = ma.fields.String(required=True, allow_none=True, metadata={"description": "A household's head"})
+    lat = ma.fields.Float(required=True, allow_none=True)
+    lon = ma.fields.Float(required=True, allow_none=True)
+
+
+def _metres(description: str) -> ma.fields.Float:
+    return ma.fields.Float(required=True, allow_none=True,
+                           metadata={"description": f"{description}: geodesic metres; null when a position is missing"})
+
+
+class PhotoPositionsSchema(ma.Schema):
+    exif = ma.fields.Nested(PositionSchema, required=True, allow_none=True)
+    device = ma.fields.Nested(PositionSchema, required=True, allow_none=True,
+                              metadata={"description": "The phone's fix when it took the photo"})
+
+
+class PhotoDistancesSchema(ma.Schema):
+    exif_to_target = _metres("EXIF position to the target")
+    device_to_target = _metres("The phone's fix at capture to the target")
+    exif_to_device = _metres("EXIF position to the phone's fix at capture")
+
+
+class EvidencePhotoSchema(ma.Schema):
+    photo = ma.fields.Nested(PhotoSchema, required=True)
+    positions = ma.fields.Nested(PhotoPositionsSchema, required=True)
+    distances_m = ma.fields.Nested(PhotoDistancesSchema, required=True)
+
+
+class RecordDistancesSchema(ma.Schema):
+    fix_to_target = _metres("The record's device fix to the target")
+
+
+class EvidenceSchema(ma.Schema):
+    record_type = ma.fields.String(required=True, validate=validate.OneOf(["visit", "inspection"]))
+    target = ma.fields.Nested(TargetSchema, required=True, allow_none=True,
+                              metadata={"description": "The household visited / the hotspot inspected"})
+    fix = ma.fields.Nested(PositionSchema, required=True, allow_none=True,
+                           metadata={"description": "The record's own device fix"})
+    distances_m = ma.fields.Nested(RecordDistancesSchema, required=True)
+    photos = ma.fields.List(ma.fields.Nested(EvidencePhotoSchema), required=True,
+                            metadata={"description": "Live photos, in the order they were attached"})
+
+
+class VisitEvidenceSchema(EvidenceSchema):
+    record = ma.fields.Nested(VisitSchema, required=True)
+
+
+class InspectionEvidenceSchema(EvidenceSchema):
+    record = ma.fields.Nested(InspectionSchema, required=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -33,6 +35,18 @@ def accuracy_field() -> ma.fields.Float:
 
 def text_field(max_length: int = MAX_TEXT, **kwargs) -> ma.fields.String:
     return ma.fields.String(validate=validate.Length(max=max_length), **kwargs)
+
+
+class Instant(ma.fields.AwareDateTime):
+    """An ISO 8601 time with offset that is also a time in UTC (0001-01-01T00:00+01:00 is not)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        instant = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            instant.astimezone(UTC)
+        except OverflowError:
+            raise ma.ValidationError("Time out of range.") from None
+        return instant
 
 
 class RecordOutSchema(ma.Schema):
@@ -75,8 +89,8 @@ class BBox(ma.fields.String):
 
 class RecordQueryArgsSchema(PageArgsSchema):
     area = ma.fields.String(validate=AREA_CODE, metadata={"description": "Only this area's subtree"})
-    since = ma.fields.AwareDateTime(metadata={"description": "Record time at or after (ISO 8601 with offset)"})
-    until = ma.fields.AwareDateTime(metadata={"description": "Record time before (ISO 8601 with offset)"})
+    since = Instant(metadata={"description": "Record time at or after (ISO 8601 with offset)"})
+    until = Instant(metadata={"description": "Record time before (ISO 8601 with offset)"})
     status = ma.fields.String(metadata={"description": "Review status (visits, inspections) or hotspot status"})
     author = ma.fields.Integer(validate=validate.Range(min=1, max=2**31 - 1),
                                metadata={"description": "Created by this user id"})

@@ -105,6 +105,9 @@ def sync_writer(client_id: uuid.UUID) -> str:
     return f"client:{client_id}"
 
 
+SERVER_WRITER = "server"  # fields the server derives from a write, not sent by anyone
+
+
 # --- reading --------------------------------------------------------------------
 
 def get_record(spec: EntitySpec, *, actor: User, record_id: uuid.UUID, include_deleted: bool = False) -> Any:
@@ -351,20 +354,30 @@ def update(spec: EntitySpec, *, actor: User, writer: str, record_id: uuid.UUID, 
     conflicts = [{"field": name, "server_value": audit_service.jsonable(getattr(record, name)),
                   "server_version": record.field_versions[name][0]}
                  for name in sorted(by_others & set(changed))]
-    _apply(spec, record, changed, actor=actor, writer=writer, action="update")
+    # The return loop: a record a supervisor returned goes back to review when its author
+    # changes it after seeing the return (an offline edit that crossed the ruling leaves it
+    # returned: the phone learns of the return on its next pull). The status moves in this same
+    # version, written by the server, not by the author; the comment and reviewer stay as history.
+    resubmitted = (spec.reviewed and record.review_status == "returned" and record.created_by_id == actor.id
+                   and base >= record.field_versions.get("review_status", [0])[0])
+    _apply(spec, record, changed, actor=actor, writer=writer, action="update",
+           server={"review_status": "pending"} if resubmitted else None)
     status = "conflict" if conflicts else ("merged" if by_others else "applied")
     return WriteOutcome(status, record, conflicts)
 
 
 def _apply(spec: EntitySpec, record: Any, changed: dict[str, Any], *, actor: User, writer: str,
-           action: str) -> None:
+           action: str, server: dict[str, Any] | None = None) -> None:
+    """Write ``changed`` (and ``server``: fields the server derives, writer "server") as one new version."""
+    server = server or {}
+    changed = {**changed, **server}
     before = {name: getattr(record, name) for name in changed}
     prev_area = record.area_code
     record.version += 1
     versions = dict(record.field_versions)
     for name, value in changed.items():
         setattr(record, name, value)
-        versions[name] = [record.version, writer]
+        versions[name] = [record.version, SERVER_WRITER if name in server else writer]
     record.field_versions = versions
     record.updated_by_id = actor.id
     _log(spec, record, prev_area)

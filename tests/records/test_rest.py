@@ -252,3 +252,12 @@ def test_categories_are_served_in_both_languages(client, tree, cadre):
     assert disputes["marriage_family"]["en"] == "Marriage and family"
     assert [c["code"] for c in lists["visit_kinds"]] == ["household", "enterprise", "site", "key_person"]
     assert "rental_cluster" in {c["code"] for c in lists["hotspot_types"]}
+
+
+def test_a_time_filter_outside_the_calendar_in_utc_is_a_422_not_a_500(client, db, tree):
+    from tests.factories import login_headers
+
+    headers = login_headers("since-cadre", tree.V1, "cadre")
+    response = client.get("/api/visits", headers=headers, query_string={"since": "0001-01-01T00:00:00+01:00"})
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert "since" in response.get_json()["errors"]["query"]

@@ -1,0 +1,96 @@
+"""The evidence view of one visit or inspection: what a supervisor weighs before ruling on it.
+
+The record, its target (the household visited, the hotspot inspected), the record's own
+device fix, and each live photo with its flags, its positions (EXIF, the phone's fix at
+capture) and the geodesic distances between all of them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from backend.areas import service as areas_service
+from backend.errors import NotFound
+from backend.evidence.flags import distance_m
+from backend.evidence.models import Photo
+from backend.extensions import db
+from backend.hotspots import service as hotspots_service
+from backend.households import service as households_service
+from backend.records import service as records_service
+from backend.records.service import REVIEWER_ROLES, EntitySpec
+from backend.visits import service as visits_service
+
+if TYPE_CHECKING:
+    from backend.accounts.models import User
+
+REVIEWED: dict[str, EntitySpec] = {"visit": visits_service.SPEC, "inspection": hotspots_service.INSPECTION}
+Point = tuple[float, float]
+
+
+def record_evidence(*, actor: User, record_type: str, record_id: uuid.UUID) -> dict[str, Any]:
+    """The evidence of a visit or inspection, for supervisors, admins and its author; NotFound for anyone else."""
+    spec = REVIEWED[record_type]
+    record = records_service.get_record(spec, actor=actor, record_id=record_id)
+    if not actor.has_role(*REVIEWER_ROLES) and record.created_by_id != actor.id:
+        raise NotFound(f"No {spec.name} {record_id} in your area.")
+    target = _target(actor, record_type, record)
+    target_point = _point(target["lat"], target["lon"]) if target else None
+    fix = _position(record.lat, record.lon, record.accuracy_m)
+    photos = db.session.scalars(
+        select(Photo).where(Photo.record_type == record_type, Photo.record_id == record.id, Photo.deleted.is_(False),
+                            areas_service.scope_clause(actor, Photo.area_code))
+        .order_by(Photo.created_at, Photo.id))
+    return {"record_type": record_type, "record": record, "target": target, "fix": fix,
+            "distances_m": {"fix_to_target": _distance(_point(record.lat, record.lon), target_point)},
+            "photos": [_photo(photo, target_point) for photo in photos]}
+
+
+def _target(actor: User, record_type: str, record: Any) -> dict[str, Any] | None:
+    """The household a visit was made to, or the hotspot an inspection looked at, when the actor sees it."""
+    if record_type == "visit":
+        household = _visible(households_service.SPEC, actor, record.household_id)
+        if household is None:
+            return None
+        return {"kind": "household", "id": household.id, "name": None, "address": household.address,
+                "head_name": household.head_name, "lat": household.lat, "lon": household.lon}
+    hotspot = _visible(hotspots_service.HOTSPOT, actor, record.hotspot_id)
+    if hotspot is None:
+        return None
+    return {"kind": "hotspot", "id": hotspot.id, "name": hotspot.name, "address": None, "head_name": None,
+            "lat": hotspot.lat, "lon": hotspot.lon}
+
+
+def _visible(spec: EntitySpec, actor: User, record_id: uuid.UUID | None) -> Any | None:
+    # A deleted target is still the one the record names: it is shown, as the flags still measure against it.
+    if record_id is None:
+        return None
+    try:
+        return records_service.get_record(spec, actor=actor, record_id=record_id, include_deleted=True)
+    except NotFound:
+        return None
+
+
+def _photo(photo: Photo, target: Point | None) -> dict[str, Any]:
+    exif = _point(photo.exif_lat, photo.exif_lon)
+    device = _point(photo.lat, photo.lon)
+    return {"photo": photo,
+            "positions": {"exif": _position(photo.exif_lat, photo.exif_lon, None),
+                          "device": _position(photo.lat, photo.lon, photo.accuracy_m)},
+            "distances_m": {"exif_to_target": _distance(exif, target), "device_to_target": _distance(device, target),
+                            "exif_to_device": _distance(exif, device)}}
+
+
+def _point(lat: float | None, lon: float | None) -> Point | None:
+    return (lat, lon) if lat is not None and lon is not None else None
+
+
+def _position(lat: float | None, lon: float | None, accuracy_m: float | None) -> dict[str, Any] | None:
+    return {"lat": lat, "lon": lon, "accuracy_m": accuracy_m} if lat is not None and lon is not None else None
+
+
+def _distance(a: Point | None, b: Point | None) -> float | None:
+    """Geodesic metres on WGS-84, as the flags measure them; None when either end is unknown."""
+    return distance_m(a, b) if a is not None and b is not None else None

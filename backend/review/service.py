@@ -1,0 +1,186 @@
+"""The review queue: pending visits and inspections, most-flagged first, and bulk approval.
+
+Reviewing one record stays ``records_service.review`` (POST /api/{visits|inspections}/{id}/review);
+this room lists what awaits review and approves many unflagged records at once through it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ColumnElement, Select, String, and_, case, exists, func, literal, or_, select, union_all
+
+from backend.areas import service as areas_service
+from backend.evidence.models import Photo
+from backend.extensions import db
+from backend.hotspots import service as hotspots_service
+from backend.pagination import Page, decode_cursor, paginate
+from backend.records import service as records_service
+from backend.records.service import EntitySpec
+from backend.visits import service as visits_service
+
+if TYPE_CHECKING:
+    from backend.accounts.models import User
+
+SPECS: dict[str, EntitySpec] = {"visit": visits_service.SPEC, "inspection": hotspots_service.INSPECTION}
+
+
+@dataclass(frozen=True)
+class QueueCursor:
+    """The last item of a page, by the queue's order: flag_count desc, record time, record type, id.
+
+    A keyset, not an offset: approving the records of page one takes them out of the queue,
+    and an offset would then skip as many records as were approved.
+    """
+
+    flag_count: int
+    at: datetime
+    record_type: str
+    id: uuid.UUID
+
+    def __str__(self) -> str:
+        return f"{self.flag_count}|{self.at.isoformat()}|{self.record_type}|{self.id}"
+
+    @classmethod
+    def parse(cls, text: str) -> QueueCursor:
+        flag_count, at, record_type, record_id = text.split("|")
+        cursor = cls(int(flag_count), datetime.fromisoformat(at), record_type, uuid.UUID(record_id))
+        if cursor.at.tzinfo is None or record_type not in SPECS or not 0 <= cursor.flag_count <= 2**62:
+            raise ValueError(text)
+        return cursor
+
+
+def _live_photos_of(record_type: Any, record_id: Any) -> ColumnElement[bool]:
+    return and_(Photo.record_type == record_type, Photo.record_id == record_id, Photo.deleted.is_(False))
+
+
+def _has_flag(code: str) -> ColumnElement[bool]:
+    # ->> on PostgreSQL, JSON_EXTRACT on SQLite: NULL when the photo has no such flag.
+    return Photo.flags[code].as_string().is_not(None)
+
+
+def _pending(spec: EntitySpec, *, actor: User, area: str | None, author: int | None, since: datetime | None,
+             until: datetime | None, flag: str | None) -> Select[Any]:
+    """Pending live records of one kind in the actor's area, as queue rows without photo counts."""
+    model = spec.model
+    at = getattr(model, spec.time_field)
+    query = (select(literal(spec.name, String).label("record_type"), model.id.label("id"), model.area_code,
+                    model.created_by_id.label("author_id"), at.label("record_time"), model.version)
+             .where(model.review_status == "pending", model.deleted.is_(False),
+                    areas_service.scope_clause(actor, model.area_code)))
+    if area:
+        root = areas_service.get_area(actor=actor, code=area)
+        query = query.where(areas_service.subtree_clause(root, model.area_code))
+    if author:
+        query = query.where(model.created_by_id == author)
+    if since:
+        query = query.where(at >= since)
+    if until:
+        query = query.where(at < until)
+    if flag:
+        query = query.where(exists().where(_live_photos_of(spec.name, model.id), _has_flag(flag)))
+    return query
+
+
+def _after(queue: Any, cursor: QueueCursor) -> ColumnElement[bool]:
+    """Rows after ``cursor`` in the order flag_count desc, record_time, record_type, id."""
+    c = queue.c
+    return or_(c.flag_count < cursor.flag_count, and_(c.flag_count == cursor.flag_count, or_(
+        c.record_time > cursor.at, and_(c.record_time == cursor.at, or_(
+            c.record_type > cursor.record_type, and_(c.record_type == cursor.record_type, c.id > cursor.id))))))
+
+
+def queue(*, actor: User, area: str | None = None, author: int | None = None, since: datetime | None = None,
+          until: datetime | None = None, flag: str | None = None, record_type: str | None = None,
+          cursor: str | None = None, limit: int = 50) -> Page[dict[str, Any]]:
+    """Pending visits and inspections in the actor's area with their photo counts, most-flagged first."""
+    filters = {"area": area, "author": author, "since": since, "until": until, "flag": flag}
+    kinds = [record_type] if record_type else list(SPECS)
+    parts = [_pending(SPECS[kind], actor=actor, **filters) for kind in kinds]
+    records = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("pending")
+    # One query: each pending record joined to its live photos and grouped back to one row.
+    stored = case((Photo.status == "stored", 1), else_=0)
+    grouped = (select(*records.c, func.count(Photo.id).label("photo_count"),
+                      func.coalesce(func.sum(stored), 0).label("photos_stored"),
+                      func.coalesce(func.sum(Photo.flag_count), 0).label("flag_count"))
+               .select_from(records.outerjoin(Photo, _live_photos_of(records.c.record_type, records.c.id)))
+               .group_by(*records.c)
+               .subquery("queue"))
+    query = select(grouped)
+    after = decode_cursor(cursor, QueueCursor.parse)
+    if after is not None:
+        query = query.where(_after(grouped, after))
+    order = (grouped.c.flag_count.desc(), grouped.c.record_time, grouped.c.record_type, grouped.c.id)
+    rows = [dict(row) for row in db.session.execute(query.order_by(*order).limit(limit + 1)).mappings()]
+    page = paginate(rows, limit, key=lambda row: QueueCursor(row["flag_count"], row["record_time"],
+                                                              row["record_type"], row["id"]))
+    codes = _flag_codes(actor, page.items)
+    for item in page.items:
+        item["flags"] = sorted(codes.get((item["record_type"], item["id"]), ()))
+    return page
+
+
+def _flag_codes(actor: User, items: list[dict[str, Any]]) -> dict[tuple[str, uuid.UUID], set[str]]:
+    """The distinct flag codes of each flagged item's live photos, in one query for the page.
+
+    Read here rather than in the queue query: listing a JSON column's keys in SQL takes
+    json_each on SQLite and json_object_keys on PostgreSQL.
+    """
+    ids: dict[str, list[uuid.UUID]] = defaultdict(list)
+    for item in items:
+        if item["flag_count"]:
+            ids[item["record_type"]].append(item["id"])
+    codes: dict[tuple[str, uuid.UUID], set[str]] = defaultdict(set)
+    if not ids:
+        return codes
+    of_page = or_(*(and_(Photo.record_type == kind, Photo.record_id.in_(record_ids))
+                    for kind, record_ids in ids.items()))
+    query = select(Photo.record_type, Photo.record_id, Photo.flags).where(
+        of_page, Photo.deleted.is_(False), Photo.flag_count > 0, areas_service.scope_clause(actor, Photo.area_code))
+    for kind, record_id, flags in db.session.execute(query):
+        codes[(kind, record_id)].update(flags or {})
+    return codes
+
+
+# --- bulk approval ------------------------------------------------------------------
+
+def _flagged(actor: User, items: list[dict[str, Any]]) -> set[tuple[str, uuid.UUID]]:
+    """Which of these records have a live photo with at least one flag."""
+    wanted = or_(*(and_(Photo.record_type == kind, Photo.record_id.in_(
+        [item["id"] for item in items if item["record_type"] == kind])) for kind in SPECS))
+    query = (select(Photo.record_type, Photo.record_id).distinct()
+             .where(wanted, Photo.deleted.is_(False), Photo.flag_count > 0,
+                    areas_service.scope_clause(actor, Photo.area_code)))
+    return {(kind, record_id) for kind, record_id in db.session.execute(query)}
+
+
+def bulk_approve(*, actor: User, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Approve each pending, unchanged, unflagged record; say why each other one was skipped."""
+    for kind, spec in SPECS.items():
+        records_service.preload(spec, [item["id"] for item in items if item["record_type"] == kind])
+    flagged = _flagged(actor, items)
+    writer = records_service.rest_writer(actor)
+    outcomes = []
+    for item in items:
+        spec = SPECS[item["record_type"]]
+        record = records_service.find(spec, item["id"])
+        reason = None
+        if record is None or record.deleted or not records_service.visible(actor, record.area_code):
+            reason = "not_found"
+        elif record.review_status != "pending":
+            reason = "not_pending"
+        elif record.version != item["version"]:
+            reason = "stale_version"
+        elif (spec.name, record.id) in flagged:
+            reason = "flagged"
+        else:
+            records_service.review(spec, actor=actor, writer=writer, record_id=record.id,
+                                   base_version=item["version"], review_status="approved", review_comment=None)
+        outcomes.append({"record_type": spec.name, "id": item["id"], "status": "skipped" if reason else "approved",
+                         "reason": reason, "version": None if reason == "not_found" else record.version})
+    approved = sum(outcome["status"] == "approved" for outcome in outcomes)
+    return {"approved": approved, "skipped": len(outcomes) - approved, "items": outcomes}
