@@ -118,7 +118,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FLAG_NEAR_DUPLICATE_DAYS", 90, _positive_int,
             "Photo flag `near_duplicate` compares with photos of the same county from this many days back."),
     Setting("TIMEZONE", "Asia/Shanghai", _timezone,
-            "Time zone of the county: EXIF times without an offset are read in it."),
+            "Time zone of the county: EXIF times without an offset are read in it, metrics count its days, and "
+            "ledgers show times in it."),
     Setting("PROXY_COUNT", 0, _count,
             "Number of reverse proxies in front of the app whose `X-Forwarded-For`/`-Proto` headers "
             "are trusted (client IPs in the audit)."),

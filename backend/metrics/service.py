@@ -1,0 +1,221 @@
+"""Campaign rates computed from the records: visit coverage and hotspot rectification.
+
+Each report covers an area and each of its children. Every number is counted from live
+records, in a constant number of grouped queries: a record's area path names the child
+it lies under (the 12 characters after the area's own path), and the queries group by
+that, never asking once per child. The rules behind each number are in docs/supervision.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import ColumnElement, Select, and_, case, distinct, exists, func, literal_column, or_, select
+from sqlalchemy.orm import aliased
+
+from backend.areas import service as areas_service
+from backend.areas.models import Area
+from backend.errors import InvalidInput
+from backend.evidence.models import Photo
+from backend.extensions import db
+from backend.hotspots.models import Hotspot, Inspection
+from backend.households.models import Household
+from backend.visits.models import Visit
+
+if TYPE_CHECKING:
+    from backend.accounts.models import User
+
+CODE_LENGTH = 12
+DEFAULT_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Rate:
+    numerator: int
+    denominator: int
+
+    @property
+    def rate(self) -> float | None:
+        return round(self.numerator / self.denominator, 4) if self.denominator else None
+
+
+@dataclass
+class CoverageRow:
+    code: str
+    name: str
+    level: str
+    households: int = 0
+    visited_households: int = 0
+    visits: int = 0
+    flagged_visits: int = 0
+    pending_visits: int = 0
+    overdue_follow_ups: int = 0
+
+    @property
+    def coverage(self) -> Rate:
+        return Rate(self.visited_households, self.households)
+
+
+@dataclass
+class RectificationRow:
+    code: str
+    name: str
+    level: str
+    listed: int = 0
+    closed_after_inspection: int = 0
+    overdue: int = 0
+    relapsed: int = 0
+    due: int = 0
+
+    @property
+    def rectification(self) -> Rate:
+        return Rate(self.closed_after_inspection, self.due)
+
+
+@dataclass
+class CoverageReport:
+    area: Area
+    start: date
+    end: date
+    today: date
+    timezone: str
+    total: CoverageRow
+    children: list[CoverageRow]
+
+
+@dataclass
+class RectificationReport:
+    area: Area
+    today: date
+    timezone: str
+    total: RectificationRow
+    children: list[RectificationRow]
+
+
+# --- the county's calendar ---------------------------------------------------------
+
+def county_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def local_today(zone: ZoneInfo) -> date:
+    """Today's date in the county."""
+    return datetime.now(zone).date()
+
+
+def period(*, start: date | None, end: date | None, today: date) -> tuple[date, date]:
+    """The days asked for, both included: by default the 30 days ending today."""
+    end = end or today
+    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        raise InvalidInput(f"from ({start}) is after to ({end}).",
+                           errors={"query": {"from": ["Must be on or before to."]}})
+    return start, end
+
+
+def day_start(day: date, zone: ZoneInfo) -> datetime:
+    """The instant the day begins in the county."""
+    return datetime.combine(day, time.min, tzinfo=zone)
+
+
+# --- reports -----------------------------------------------------------------------
+
+def coverage(*, actor: User, area: str | None = None, start: date | None = None,
+             end: date | None = None) -> CoverageReport:
+    """Households, visits and follow-ups of an area and each of its children."""
+    zone = county_zone()
+    today = local_today(zone)
+    start, end = period(start=start, end=end, today=today)
+    since, until = day_start(start, zone), day_start(end + timedelta(days=1), zone)
+    root = areas_service.get_area(actor=actor, code=area) if area else actor.area
+    in_period = and_(Visit.deleted.is_(False), Visit.visited_at >= since, Visit.visited_at < until)
+    flagged = exists().where(Photo.record_type == "visit", Photo.record_id == Visit.id,
+                             Photo.deleted.is_(False), Photo.flag_count > 0)
+    later = aliased(Visit)
+    followed_up = exists().where(later.household_id == Visit.household_id, later.deleted.is_(False),
+                                 later.visited_at > Visit.visited_at)
+    tallies = [
+        _by_child(select(func.count().label("households")).select_from(Household)
+                  .where(Household.deleted.is_(False)),
+                  actor=actor, root=root, area_column=Household.area_code),
+        # Counted in the household's area, like the households they are a share of.
+        _by_child(select(func.count(distinct(Household.id)).label("visited_households")).select_from(Visit)
+                  .join(Household, Household.id == Visit.household_id)
+                  .where(in_period, Household.deleted.is_(False), areas_service.scope_clause(actor, Visit.area_code)),
+                  actor=actor, root=root, area_column=Household.area_code),
+        _by_child(select(func.count().label("visits"), _count_if(flagged).label("flagged_visits"),
+                         _count_if(Visit.review_status == "pending").label("pending_visits"))
+                  .select_from(Visit).where(in_period),
+                  actor=actor, root=root, area_column=Visit.area_code),
+        _by_child(select(func.count().label("overdue_follow_ups")).select_from(Visit)
+                  .where(Visit.deleted.is_(False), Visit.follow_up_due < today, ~followed_up),
+                  actor=actor, root=root, area_column=Visit.area_code),
+    ]
+    total, children = _rows(actor, root, CoverageRow, tallies)
+    return CoverageReport(area=root, start=start, end=end, today=today, timezone=zone.key, total=total,
+                          children=children)
+
+
+def rectification(*, actor: User, area: str | None = None) -> RectificationReport:
+    """Hotspots listed, closed, overdue and relapsed in an area and each of its children."""
+    zone = county_zone()
+    today = local_today(zone)
+    root = areas_service.get_area(actor=actor, code=area) if area else actor.area
+    inspected = exists().where(Inspection.hotspot_id == Hotspot.id, Inspection.deleted.is_(False))
+    closed = Hotspot.status == "closed"
+    query = (select(func.count().label("listed"),
+                    _count_if(and_(closed, inspected)).label("closed_after_inspection"),
+                    _count_if(and_(Hotspot.deadline < today, ~closed)).label("overdue"),
+                    _count_if(Hotspot.status == "relapsed").label("relapsed"),
+                    _count_if(or_(Hotspot.deadline <= today, closed)).label("due"))
+             .select_from(Hotspot).where(Hotspot.deleted.is_(False)))
+    tallies = [_by_child(query, actor=actor, root=root, area_column=Hotspot.area_code)]
+    total, children = _rows(actor, root, RectificationRow, tallies)
+    return RectificationReport(area=root, today=today, timezone=zone.key, total=total, children=children)
+
+
+# --- grouping by child area ----------------------------------------------------------
+
+def _count_if(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _child_code(root: Area) -> ColumnElement[str]:
+    """The code of the child of ``root`` a joined area lies under; '' for ``root`` itself.
+
+    Literal positions, not bound parameters: PostgreSQL must see the GROUP BY expression
+    as the very one selected.
+    """
+    return func.substr(Area.path, literal_column(str(len(root.path) + 1)), literal_column(str(CODE_LENGTH)))
+
+
+def _by_child(query: Select[Any], *, actor: User, root: Area, area_column: Any) -> dict[str, dict[str, int]]:
+    """Run ``query`` (labelled aggregates) over ``root``'s subtree in scope, grouped by child."""
+    child = _child_code(root)
+    query = (query.add_columns(child.label("child"))
+             .join(Area, Area.code == area_column)
+             .where(Area.path.startswith(root.path), areas_service.scope_clause(actor, area_column))
+             .group_by(child))
+    tally: dict[str, dict[str, int]] = {}
+    for row in db.session.execute(query).mappings():
+        values = dict(row)
+        child_code = values.pop("child")
+        tally[child_code] = {name: int(value or 0) for name, value in values.items()}
+    return tally
+
+
+def _rows(actor: User, root: Area, row_type: type, tallies: list[dict[str, dict[str, int]]]) -> tuple[Any, list[Any]]:
+    """The area's row (everything in its subtree) and one row per child, in code order."""
+    total = row_type(code=root.code, name=root.name, level=root.level)
+    children = {child.code: row_type(code=child.code, name=child.name, level=child.level)
+                for child in areas_service.list_areas(actor=actor, parent=root.code)}
+    for tally in tallies:
+        for code, values in tally.items():
+            for row in (total, children.get(code)):
+                for name, value in values.items() if row is not None else ():
+                    setattr(row, name, getattr(row, name) + value)
+    return total, list(children.values())
