@@ -32,4 +32,5 @@ USER zoufang
 
 EXPOSE 8000
 # Workers per container: WEB_CONCURRENCY (default 2); scale out with more containers.
-CMD ["sh", "-c", "zoufang db upgrade && zoufang storage check && exec gunicorn --bind 0.0.0.0:8000 --workers \"${WEB_CONCURRENCY:-2}\" --access-logfile - 'backend:create_app()'"]
+# --timeout 300: a 100,000-row ledger export takes tens of seconds to build.
+CMD ["sh", "-c", "zoufang db upgrade && zoufang storage check && exec gunicorn --bind 0.0.0.0:8000 --workers \"${WEB_CONCURRENCY:-2}\" --timeout 300 --access-logfile - 'backend:create_app()'"]

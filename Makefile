@@ -41,7 +41,7 @@ PWA_SOURCES := pwa/index.html pwa/vite.config.js pwa/package.json \
 run: $(RUN_STAMP) pwa
 	$(BIN)/zoufang db upgrade
 	$(BIN)/zoufang seed-demo
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - 'backend:create_app()'
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --timeout 300 --access-logfile - 'backend:create_app()'
 
 test: $(TEST_STAMP) pwa
 	$(BIN)/zoufang db upgrade
