@@ -32,6 +32,7 @@ from backend.extensions import db
 from backend.hotspots.models import Hotspot, Inspection
 from backend.hotspots.service import HOTSPOT
 from backend.households.models import Household
+from backend.records import service as records_service
 from backend.records.service import EntitySpec
 from backend.visits.models import Visit
 from backend.visits.service import SPEC as VISIT
@@ -95,8 +96,8 @@ def write_ledger(*, actor: User, name: str, fmt: str, area: str | None = None, s
     """The actor's visits or hotspots matching the list filters, written to a temporary xlsx or csv file."""
     kind = KINDS[name]
     root = areas_service.get_area(actor=actor, code=area) if area else actor.area
-    conditions = _conditions(kind.spec, actor, root=root if area else None, since=since, until=until,
-                             status=status, author=author, bbox=bbox)
+    conditions = records_service.record_filters(kind.spec, actor=actor, area=area, since=since, until=until,
+                                                status=status, author=author, bbox=bbox)
     zone = ZoneInfo(current_app.config["TIMEZONE"])
     rows = (_visit_rows if name == "visits" else _hotspot_rows)(actor, conditions, zone)
     if fmt == "xlsx":
@@ -121,29 +122,6 @@ def record_export(*, actor: User, ledger: Ledger) -> None:
 
 
 # --- what is in scope ------------------------------------------------------------------
-
-def _conditions(spec: EntitySpec, actor: User, *, root: Area | None, since: datetime | None,
-                until: datetime | None, status: str | None, author: int | None,
-                bbox: tuple[float, float, float, float] | None) -> list[ColumnElement[bool]]:
-    """The list filters of ``spec`` (records.service.list_records), as SQL conditions."""
-    model = spec.model
-    conditions = [model.deleted.is_(False), areas_service.scope_clause(actor, model.area_code)]
-    if root is not None:
-        conditions.append(areas_service.subtree_clause(root, model.area_code))
-    time_column = getattr(model, spec.time_field)
-    if since:
-        conditions.append(time_column >= since)
-    if until:
-        conditions.append(time_column < until)
-    if status and spec.status_field:
-        conditions.append(getattr(model, spec.status_field) == status)
-    if author:
-        conditions.append(model.created_by_id == author)
-    if bbox:
-        min_lon, min_lat, max_lon, max_lat = bbox
-        conditions += [model.lon.between(min_lon, max_lon), model.lat.between(min_lat, max_lat)]
-    return conditions
-
 
 class _Places:
     """Township and village names of every area the actor sees, read once."""

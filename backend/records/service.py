@@ -157,27 +157,37 @@ def list_records(spec: EntitySpec, *, actor: User, area: str | None = None, sinc
                  limit: int = 50) -> Page[Any]:
     """Live records in the actor's area, filtered, in id order."""
     model = spec.model
-    query = select(model).where(model.deleted.is_(False), areas_service.scope_clause(actor, model.area_code))
-    if area:
-        query = query.where(areas_service.subtree_clause(areas_service.get_area(actor=actor, code=area),
-                                                         model.area_code))
-    time_column = getattr(model, spec.time_field)
-    if since:
-        query = query.where(time_column >= since)
-    if until:
-        query = query.where(time_column < until)
-    if status and spec.status_field:
-        query = query.where(getattr(model, spec.status_field) == status)
-    if author:
-        query = query.where(model.created_by_id == author)
-    if bbox:
-        min_lon, min_lat, max_lon, max_lat = bbox
-        query = query.where(model.lon.between(min_lon, max_lon), model.lat.between(min_lat, max_lat))
+    query = select(model).where(*record_filters(spec, actor=actor, area=area, since=since, until=until,
+                                                status=status, author=author, bbox=bbox))
     after = decode_cursor(cursor, uuid.UUID)
     if after is not None:
         query = query.where(model.id > after)
     rows = db.session.scalars(query.order_by(model.id).limit(limit + 1)).all()
     return paginate(list(rows), limit, key=lambda record: record.id)
+
+
+def record_filters(spec: EntitySpec, *, actor: User, area: str | None = None, since: datetime | None = None,
+                   until: datetime | None = None, status: str | None = None, author: int | None = None,
+                   bbox: tuple[float, float, float, float] | None = None) -> list[Any]:
+    """The SQL conditions of the list filters: live records in the actor's area, and those asked for."""
+    model = spec.model
+    conditions = [model.deleted.is_(False), areas_service.scope_clause(actor, model.area_code)]
+    if area:
+        conditions.append(areas_service.subtree_clause(areas_service.get_area(actor=actor, code=area),
+                                                       model.area_code))
+    time_column = getattr(model, spec.time_field)
+    if since:
+        conditions.append(time_column >= since)
+    if until:
+        conditions.append(time_column < until)
+    if status and spec.status_field:
+        conditions.append(getattr(model, spec.status_field) == status)
+    if author:
+        conditions.append(model.created_by_id == author)
+    if bbox:
+        min_lon, min_lat, max_lon, max_lat = bbox
+        conditions += [model.lon.between(min_lon, max_lon), model.lat.between(min_lat, max_lat)]
+    return conditions
 
 
 # --- validation ------------------------------------------------------------------

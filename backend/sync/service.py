@@ -269,7 +269,7 @@ def _page_of(spec: EntitySpec, actor: User, ids: set[uuid.UUID]) -> dict[str, li
         names = PULLED_FIELDS[spec.name]
         query = select(spec.model).where(spec.model.id.in_(ids)).options(defer(spec.model.field_versions))
         for record in db.session.scalars(query):
-            if record.deleted or not _area_visible(actor, record.area_code):
+            if record.deleted or not records_service.visible(actor, record.area_code):
                 deleted.append(str(record.id))
             else:
                 upserted.append({name: _json_value(getattr(record, name)) for name in names})
@@ -282,11 +282,6 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, uuid.UUID):
         return str(value)
     return value
-
-
-def _area_visible(actor: User, area_code: str) -> bool:
-    area = areas_service.find_area(area_code)
-    return area is not None and areas_service.in_scope(actor, area)
 
 
 # --- pruning ----------------------------------------------------------------------------
