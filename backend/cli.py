@@ -152,13 +152,20 @@ def expire_uploads_command() -> None:
 
 @click.command("seed-demo")
 @click.option("--reset-passwords", is_flag=True, help="Give the demo accounts new passwords and print them.")
-def seed_demo_command(reset_passwords: bool) -> None:
-    """Create the demo county 示范县 and one account per role (idempotent)."""
+@click.option("--no-records", is_flag=True, help="Only the areas and accounts, no demo month of field work.")
+def seed_demo_command(reset_passwords: bool, no_records: bool) -> None:
+    """Create the demo county 示范县, one account per role and a month of its field work (idempotent)."""
     from backend.seed import DEMO_COUNTY, seed_demo
+    from backend.seed_records import seed_demo_records
 
     accounts = seed_demo(reset_passwords=reset_passwords)
     db.session.commit()
     click.echo(f"Demo county 示范县 ({DEMO_COUNTY}) is in place.")
+    if not no_records:
+        visits = seed_demo_records(DEMO_COUNTY)
+        db.session.commit()
+        if visits:
+            click.echo(f"Demo field work written: households in six villages, {visits} visits, hotspots.")
     if any(account.password for account in accounts):
         click.echo("Demo accounts (passwords are shown only now):")
     for account in accounts:

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from backend.accounts.models import User
 from backend.areas.models import Area
+from backend.seed_records import FIELD_USERS
 
 
 def test_users_create_reads_the_password_from_stdin(cli, db, tree):
@@ -45,7 +46,9 @@ def test_seed_demo_is_idempotent_and_prints_passwords_once(cli, client, db):
     second = cli.invoke(args=["seed-demo"])
     assert second.exit_code == 0
     assert not any(password in second.output for password in passwords.values())
-    assert len(db.session.scalars(select(User)).all()) == 4
+    assert "Demo field work written" in first.output and "Demo field work" not in second.output
+    # the demo accounts, and the township cadres and teams who wrote the demo month
+    assert len(db.session.scalars(select(User)).all()) == 4 + len(FIELD_USERS)
 
     login = client.post("/api/auth/login", json={"username": "demo-cadre", "password": passwords["demo-cadre"]})
     assert login.status_code == 200

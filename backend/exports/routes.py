@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 from flask import Response, request
 from flask_smorest import Blueprint
+from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.wsgi import wrap_file
 
 from backend.auth import current_user, login_required
@@ -54,6 +55,10 @@ def _register(name: str, fmt: str) -> None:
     @blp.doc(summary=f"{SUMMARIES[name]}, as {fmt.upper()}; written to the audit", responses=download_doc(fmt))
     @blp.arguments(ExportArgsSchema, location="query")
     def export(args):
+        if request.method == "HEAD":
+            # Flask answers HEAD with the GET view; a ledger's size is only known once built,
+            # and building one (seconds, audited) for a HEAD would be waste.
+            raise MethodNotAllowed(valid_methods=["GET"], description="A ledger is built when fetched: use GET.")
         return _export(name, fmt, args)
 
 

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 REVIEW_FIELDS = ("review_status", "review_comment", "reviewed_by_id", "reviewed_at")
 REVIEWER_ROLES = ("supervisor", "admin")
+# A ruling the author must act on or accept comes with its reason.
+NEEDS_REASON = ("returned", "rejected")
 RECORD_CACHE = "records"
 HTTP_STATUS = {"validation": 422, "scope": 404, "not_found": 404, "deleted": 404, "forbidden": 403,
                "forbidden_field": 403, "id_conflict": 409, "invalid_transition": 409, "stale_version": 412,
@@ -430,6 +432,10 @@ def review(spec: EntitySpec, *, actor: User, writer: str, record_id: uuid.UUID, 
     if review_status not in REVIEW_STATUSES:
         raise RecordError("validation", f"review_status must be one of {', '.join(REVIEW_STATUSES)}.",
                           field="review_status")
+    if review_status in NEEDS_REASON and not (review_comment or "").strip():
+        # The author reads the comment on the phone: a return without one cannot be acted on.
+        raise RecordError("validation", f"Say why the {spec.name} is {review_status}: the author reads the "
+                          "comment.", field="review_comment")
     _check_storable({"review_comment": review_comment})
     changed = {"review_status": review_status, "review_comment": review_comment,
                "reviewed_by_id": actor.id, "reviewed_at": utcnow()}

@@ -6,14 +6,13 @@ import marshmallow as ma
 from marshmallow import validate
 
 from backend.areas.schemas import AREA_CODE
+from backend.evidence.flags import CODES as FLAG_CODES
 from backend.pagination import ID_RANGE, PageArgsSchema, page_schema
 from backend.records.schemas import Instant
 
 RECORD_TYPES = ("visit", "inspection")
 SKIP_REASONS = ("not_found", "not_pending", "stale_version", "flagged")
 MAX_BULK = 200
-# Flag codes are short snake_case words (backend/evidence/flags.py).
-FLAG_CODE = validate.Regexp(r"^[a-z][a-z0-9_]{0,31}$", error="A flag code, e.g. far_from_target.")
 
 
 class QueueArgsSchema(PageArgsSchema):
@@ -21,7 +20,7 @@ class QueueArgsSchema(PageArgsSchema):
     author = ma.fields.Integer(validate=ID_RANGE, metadata={"description": "Created by this user id"})
     since = Instant(metadata={"description": "Record time (visited_at / inspected_at) at or after"})
     until = Instant(metadata={"description": "Record time before"})
-    flag = ma.fields.String(validate=FLAG_CODE,
+    flag = ma.fields.String(validate=validate.OneOf(FLAG_CODES),
                             metadata={"description": "Only records with a live photo carrying this flag"})
     record_type = ma.fields.String(validate=validate.OneOf(RECORD_TYPES))
 

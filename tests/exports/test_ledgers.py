@@ -351,3 +351,11 @@ def test_the_audit_keeps_times_and_boxes_of_the_filters(client, visits, supervis
     assert datetime.fromisoformat(event.after["filters"]["since"]) == datetime(2026, 11, 21,
                                                                                tzinfo=ZoneInfo("Asia/Shanghai"))
     assert event.after["filters"]["bbox"] == [119.8, 29.4, 120, 29.5]
+
+
+def test_a_head_request_builds_no_ledger_and_writes_no_audit(client, db, visits, supervisor):  # noqa: F811
+    response = client.head("/api/exports/visits.xlsx", headers=supervisor.headers)
+    db.session.rollback()
+
+    assert response.status_code == 405 and response.headers["Allow"] == "GET"
+    assert db.session.scalars(select(AuditEvent).where(AuditEvent.entity == "export")).all() == []

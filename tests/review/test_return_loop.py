@@ -148,3 +148,21 @@ def test_an_edit_by_someone_other_than_the_author_does_not_resubmit(db, client, 
                                      base_version=record.version, strict=True)
 
     assert (outcome.record.summary, outcome.record.review_status) == ("督查更正错别字", "returned")
+
+
+def test_returning_or_rejecting_needs_a_reason_and_changes_nothing_without_one(client, cadre, supervisor):  # noqa: F811
+    visit_id = new_visit(client, cadre)
+    version = etag(client, supervisor.headers, "visits", visit_id)
+    for ruling in ("returned", "rejected"):
+        for comment in (None, "", "   "):
+            response = client.post(f"/api/visits/{visit_id}/review",
+                                   headers={**supervisor.headers, "If-Match": version},
+                                   json={"review_status": ruling, "review_comment": comment})
+            body = response.get_json()
+            assert response.status_code == 422, body
+            assert "author reads" in body["errors"]["json"]["review_comment"][0], body
+
+    now = client.get(f"/api/visits/{visit_id}", headers=supervisor.headers)
+    assert (now.get_json()["review_status"], now.headers["ETag"]) == ("pending", version)
+    approved = review(client, supervisor.headers, visit_id, "approved", None)
+    assert approved["review_status"] == "approved"

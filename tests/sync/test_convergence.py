@@ -204,6 +204,8 @@ class ServerModel:
             return 404
         if version != record.version:
             return 412
+        if ruling["review_status"] in ("returned", "rejected") and not ruling["review_comment"]:
+            return 422
         write(record, {**ruling, "reviewed_by_id": supervisor.user_id, "reviewed_at": None},
               f"user:{supervisor.user_id}", "review")
         return 200
