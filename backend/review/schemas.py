@@ -30,6 +30,9 @@ class QueueItemSchema(ma.Schema):
     id = ma.fields.UUID(required=True)
     area_code = ma.fields.String(required=True)
     author_id = ma.fields.Integer(required=True, metadata={"description": "created_by_id of the record"})
+    author_name = ma.fields.String(required=True, allow_none=True,
+                                   metadata={"description": "The author's display name (else username)"})
+    area_name = ma.fields.String(required=True, allow_none=True, metadata={"description": "Name of area_code"})
     record_time = ma.fields.AwareDateTime(required=True, metadata={"description": "visited_at / inspected_at"})
     version = ma.fields.Integer(required=True, metadata={"description": "What bulk-approve and If-Match name"})
     photo_count = ma.fields.Integer(required=True, metadata={"description": "Live photos attached"})

@@ -10,11 +10,13 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, String, and_, case, exists, func, literal, or_, select, union_all
 
+from backend.accounts.models import User
 from backend.areas import service as areas_service
+from backend.areas.models import Area
 from backend.evidence.models import Photo
 from backend.extensions import db
 from backend.hotspots import service as hotspots_service
@@ -22,9 +24,6 @@ from backend.pagination import Page, decode_cursor, paginate
 from backend.records import service as records_service
 from backend.records.service import EntitySpec
 from backend.visits import service as visits_service
-
-if TYPE_CHECKING:
-    from backend.accounts.models import User
 
 SPECS: dict[str, EntitySpec] = {"visit": visits_service.SPEC, "inspection": hotspots_service.INSPECTION}
 
@@ -119,9 +118,24 @@ def queue(*, actor: User, area: str | None = None, author: int | None = None, si
     page = paginate(rows, limit, key=lambda row: QueueCursor(row["flag_count"], row["record_time"],
                                                               row["record_type"], row["id"]))
     codes = _flag_codes(actor, page.items)
+    authors, areas = _names(page.items)
     for item in page.items:
         item["flags"] = sorted(codes.get((item["record_type"], item["id"]), ()))
+        item["author_name"] = authors.get(item["author_id"])
+        item["area_name"] = areas.get(item["area_code"])
     return page
+
+
+def _names(items: list[dict[str, Any]]) -> tuple[dict[int, str], dict[str, str]]:
+    """Who wrote the page's records and where, by id and code: a supervisor reads names."""
+    user_ids = {item["author_id"] for item in items}
+    codes = {item["area_code"] for item in items}
+    if not items:
+        return {}, {}
+    authors = {row.id: row.display_name or row.username for row in db.session.execute(
+        select(User.id, User.display_name, User.username).where(User.id.in_(user_ids)))}
+    areas = {row.code: row.name for row in db.session.execute(select(Area.code, Area.name).where(Area.code.in_(codes)))}
+    return authors, areas
 
 
 def _flag_codes(actor: User, items: list[dict[str, Any]]) -> dict[tuple[str, uuid.UUID], set[str]]:

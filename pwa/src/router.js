@@ -2,6 +2,8 @@
 import { createRouter, createWebHistory } from 'vue-router'
 import { session } from './session.js'
 
+export const SUPERVISORS = ['supervisor', 'admin']
+
 const routes = [
   { path: '/login', name: 'login', component: () => import('./pages/auth/Login.vue'), meta: { public: true } },
   { path: '/', name: 'home', component: () => import('./pages/Home.vue') },
@@ -21,6 +23,22 @@ const routes = [
   { path: '/records', name: 'records', component: () => import('./pages/records/Records.vue') },
   { path: '/sync', name: 'sync', component: () => import('./pages/sync/Sync.vue') },
   { path: '/settings', name: 'settings', component: () => import('./pages/settings/Settings.vue') },
+  // The supervisor's workspace: read from the server, so it needs the network.
+  {
+    path: '/supervise',
+    component: () => import('./pages/supervise/SuperviseLayout.vue'),
+    meta: { roles: SUPERVISORS },
+    children: [
+      { path: '', redirect: { name: 'supervise-review' } },
+      { path: 'map', name: 'supervise-map', component: () => import('./pages/supervise/SuperviseMap.vue') },
+      { path: 'review', name: 'supervise-review', component: () => import('./pages/supervise/ReviewQueue.vue') },
+      { path: 'dashboard', name: 'supervise-dashboard',
+        component: () => import('./pages/supervise/Dashboard.vue') },
+      { path: 'exports', name: 'supervise-exports', component: () => import('./pages/supervise/Exports.vue') },
+      { path: ':type(visits|inspections)/:id', name: 'supervise-evidence',
+        component: () => import('./pages/supervise/Evidence.vue') },
+    ],
+  },
   { path: '/:rest(.*)*', redirect: '/' },
 ]
 
@@ -28,5 +46,7 @@ export const router = createRouter({ history: createWebHistory(), routes })
 
 router.beforeEach((to) => {
   if (!to.meta.public && !session.signedIn) return { name: 'login', query: { next: to.fullPath } }
+  // The server refuses these reads anyway; the screens are not offered to other roles.
+  if (to.meta.roles && !session.hasRole(...to.meta.roles)) return { name: 'home' }
   return true
 })

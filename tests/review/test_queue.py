@@ -50,15 +50,20 @@ def test_a_township_supervisor_sees_only_their_township_and_another_county_is_in
     assert queue_ids(client, township.headers, author=cadre_v2.user.id) == []
 
 
-def test_an_item_shows_the_record_its_author_its_time_and_its_photos(client, tree, cadre, supervisor):  # noqa: F811
+def test_an_item_shows_the_record_its_author_its_time_and_its_photos(client, db, tree, cadre,  # noqa: F811
+                                                                      supervisor):  # noqa: F811
     visit_id = household_visit(client, cadre, visited_at="2026-11-20T09:30:00+08:00")
     add_photo(client, cadre, visit_id, taken_at=HOME, seed=1)
     add_photo(client, cadre, visit_id, taken_at=FAR, seed=2)
     add_photo(client, cadre, visit_id, taken_at=None, seed=3, send_bytes=False)  # bytes still on the phone
 
+    cadre.user.display_name = "一村 张网格员"
+    db.session.commit()
+
     [item] = queue(client, supervisor.headers)["items"]
 
-    assert item == {"record_type": "visit", "id": visit_id, "area_code": tree.V1, "author_id": cadre.user.id,
+    assert item == {"record_type": "visit", "id": visit_id, "area_code": tree.V1, "area_name": "一村",
+                    "author_id": cadre.user.id, "author_name": "一村 张网格员",
                     "record_time": "2026-11-20T01:30:00+00:00", "version": 1, "photo_count": 3,
                     "photos_stored": 2, "flag_count": 1, "flags": ["far_from_target"]}
 

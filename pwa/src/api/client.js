@@ -23,12 +23,14 @@ export class ApiError extends Error {
 
 const TIMEOUT_MS = 30000
 
-export async function api(path, { method = 'GET', body, query, token = session.token, timeout = TIMEOUT_MS, signal } = {}) {
+export async function api(path, {
+  method = 'GET', body, query, headers: extra, token = session.token, timeout = TIMEOUT_MS, signal,
+} = {}) {
   const url = new URL(path, location.origin)
   for (const [key, value] of Object.entries(query || {})) {
     if (value !== undefined && value !== null && value !== '') url.searchParams.set(key, value)
   }
-  const headers = { Accept: 'application/json' }
+  const headers = { Accept: 'application/json', ...extra }
   if (token) headers.Authorization = `Bearer ${token}`
   if (body !== undefined) headers['Content-Type'] = 'application/json'
   const controller = new AbortController()

@@ -10,8 +10,13 @@ import hotspots from './hotspots.js'
 import records from './records.js'
 import sync from './sync.js'
 import settings from './settings.js'
+import supervise from './supervise.js'
+import evidence from './evidence.js'
+import review from './review.js'
+import dashboard from './dashboard.js'
 
-const PARTS = { common, auth, households, visits, hotspots, records, sync, settings }
+const PARTS = { common, auth, households, visits, hotspots, records, sync, settings, supervise, evidence, review,
+  dashboard }
 export const LOCALES = ['zh-CN', 'en']
 const KEY = 'zoufang.locale'
 

@@ -1,0 +1,146 @@
+// Ledgers (走访台账, 乱点整治台账) downloaded as Excel or CSV with progress. Not through api():
+// the body is a file read in chunks, so the bytes received can be counted against
+// Content-Length. The server builds the whole file before it answers, so there is a first
+// phase ("generating") with nothing to count.
+import { ApiError } from './client.js'
+import { session } from '../session.js'
+
+export const LEDGERS = ['visits', 'hotspots']
+export const FORMATS = ['xlsx', 'csv']
+
+/** The name in a Content-Disposition header: filename*=UTF-8''… first, then filename="…". */
+export function filenameFromDisposition(header, fallback = 'download') {
+  if (!header) return fallback
+  const extended = header.match(/filename\*\s*=\s*([^']*)'[^']*'([^;]+)/i)
+  if (extended) {
+    try {
+      return decodeURIComponent(extended[2].trim().replace(/^"|"$/g, ''))
+    } catch {
+      // a malformed escape: fall back to the plain name
+    }
+  }
+  const plain = header.match(/filename\s*=\s*("((?:[^"\\]|\\.)*)"|[^;]+)/i)
+  if (plain) return (plain[2] !== undefined ? plain[2].replace(/\\(.)/g, '$1') : plain[1].trim()) || fallback
+  return fallback
+}
+
+/** Whole percent of bytes received, 0–100; null when the total is unknown. */
+export function progressPercent(received, total) {
+  if (!Number.isFinite(total) || total <= 0) return null
+  return Math.min(100, Math.floor((received / total) * 100))
+}
+
+/** The UTC offset of a zone at an instant, in minutes (e.g. +480 for Asia/Shanghai). */
+export function zoneOffsetMinutes(zone, instant) {
+  const name = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' })
+    .formatToParts(instant).find((part) => part.type === 'timeZoneName').value
+  const found = name.match(/GMT([+-])(\d{2}):?(\d{2})?/)
+  if (!found) return 0 // "GMT" alone
+  return (found[1] === '-' ? -1 : 1) * (Number(found[2]) * 60 + Number(found[3] || 0))
+}
+
+/**
+ * The instant a county day (YYYY-MM-DD) begins, as ISO 8601 with the zone's offset then.
+ * The offset is looked up at the first guess and again at the result, so a day that begins
+ * just after a change of offset (daylight saving) still gets the right one.
+ */
+export function dayStart(day, zone) {
+  const [year, month, date] = day.split('-').map(Number)
+  const wall = Date.UTC(year, month - 1, date)
+  let offset = zoneOffsetMinutes(zone, new Date(wall))
+  offset = zoneOffsetMinutes(zone, new Date(wall - offset * 60000))
+  const sign = offset < 0 ? '-' : '+'
+  const hours = String(Math.floor(Math.abs(offset) / 60)).padStart(2, '0')
+  const minutes = String(Math.abs(offset) % 60).padStart(2, '0')
+  return `${day}T00:00:00${sign}${hours}:${minutes}`
+}
+
+/** The next calendar day of YYYY-MM-DD. */
+export function nextDay(day) {
+  const [year, month, date] = day.split('-').map(Number)
+  return new Date(Date.UTC(year, month - 1, date + 1)).toISOString().slice(0, 10)
+}
+
+/**
+ * The export's query from the form: days from..to (both included, county days) become the
+ * instants since (first midnight) and until (the midnight after the last day).
+ */
+export function ledgerQuery({ area, from, to, status, author } = {}, zone) {
+  const query = {}
+  if (area) query.area = area
+  if (from) query.since = dayStart(from, zone)
+  if (to) query.until = dayStart(nextDay(to), zone)
+  if (status) query.status = status
+  if (author) query.author = String(author)
+  return query
+}
+
+/**
+ * Download a ledger. onProgress({phase: 'generating'|'downloading'|'done', received, total,
+ * percent}). Resolves {blob, filename}; throws ApiError (status 0: network or cancelled).
+ */
+export async function downloadLedger({ ledger, format, query = {}, signal, onProgress = () => {} }) {
+  const url = new URL(`/api/exports/${ledger}.${format}`, location.origin)
+  for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value)
+  onProgress({ phase: 'generating', received: 0, total: null, percent: null })
+  let response
+  try {
+    response = await fetch(url, {
+      headers: session.token ? { Authorization: `Bearer ${session.token}` } : {},
+      credentials: 'omit', cache: 'no-store', signal,
+    })
+  } catch (error) {
+    throw cancelledOrOffline(error)
+  }
+  if (!response.ok) {
+    let body = null
+    try {
+      body = await response.json()
+    } catch {
+      body = null
+    }
+    const error = new ApiError(response.status, body)
+    if (response.status === 401 && session.token) session.expired(error)
+    throw error
+  }
+  const total = Number(response.headers.get('Content-Length')) || null
+  const filename = filenameFromDisposition(response.headers.get('Content-Disposition'), `${ledger}.${format}`)
+  const chunks = []
+  let received = 0
+  onProgress({ phase: 'downloading', received, total, percent: progressPercent(received, total) })
+  try {
+    const reader = response.body.getReader()
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      chunks.push(value)
+      received += value.length
+      onProgress({ phase: 'downloading', received, total, percent: progressPercent(received, total) })
+    }
+  } catch (error) {
+    throw cancelledOrOffline(error)
+  }
+  const blob = new Blob(chunks, { type: response.headers.get('Content-Type') || 'application/octet-stream' })
+  onProgress({ phase: 'done', received, total: total ?? received, percent: 100 })
+  return { blob, filename }
+}
+
+function cancelledOrOffline(error) {
+  const failure = new ApiError(0, null)
+  failure.cancelled = error?.name === 'AbortError'
+  return failure
+}
+
+/** Hand the file to the browser's downloads under its name. */
+export function saveFile(blob, filename) {
+  const href = URL.createObjectURL(blob)
+  const link = document.createElement('a')
+  link.href = href
+  link.download = filename
+  link.hidden = true
+  document.body.append(link)
+  link.click()
+  link.remove()
+  // The click has started the download; the URL may go once it has read the blob.
+  setTimeout(() => URL.revokeObjectURL(href), 60000)
+}
