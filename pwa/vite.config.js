@@ -1,8 +1,29 @@
+import { readFileSync } from 'node:fs'
 import { defineConfig } from 'vite'
 import vue from '@vitejs/plugin-vue'
 import Components from 'unplugin-vue-components/vite'
 import { VantResolver } from '@vant/auto-import-resolver'
 import { VitePWA } from 'vite-plugin-pwa'
+
+// The supervisor's screens are used online, by a few people: their code (ECharts alone is
+// ~180 KB gzipped) goes to assets/supervise/ and stays out of the precache, which every
+// field phone downloads on install and on each update over 2G-4G.
+const SUPERVISE_ONLY = [/\/src\/pages\/supervise\//, /\/src\/components\/supervise\//,
+  /\/node_modules\/(echarts|zrender|tslib|leaflet\.markercluster)\//, /\/src\/api\/(areas|exports|geo|metrics|queue)\.js$/]
+const SUPERVISE_DIR = 'assets/supervise/'
+const superviseOnly = (ids) => ids.length > 0 && ids.every((id) => SUPERVISE_ONLY.some((pattern) => pattern.test(id)))
+
+/** Workbox manifest transform: drop the supervise chunks and the CSS that only they load. */
+function withoutSupervisorScreens(entries) {
+  const chunks = Object.entries(JSON.parse(readFileSync('dist/.vite/manifest.json', 'utf8')))
+  // A chunk, or a style sheet imported on its own (Leaflet.markercluster's), of those screens.
+  const isTheirs = ([source, chunk]) => chunk.file.startsWith(SUPERVISE_DIR) || superviseOnly([`/${source}`])
+  const files = (list) => list.flatMap(([, chunk]) => [chunk.file, ...(chunk.css || [])])
+  const theirs = new Set(files(chunks.filter(isTheirs)))
+  const others = new Set(files(chunks.filter((entry) => !isTheirs(entry))))
+  const dropped = (url) => url.startsWith(SUPERVISE_DIR) || (theirs.has(url) && !others.has(url))
+  return { manifest: entries.filter((entry) => !dropped(entry.url)), warnings: [] }
+}
 
 // The Flask app serves dist/ at / under a CSP without 'unsafe-inline' or 'unsafe-eval':
 // Vite must emit only external scripts and styles, and templates are compiled at build.
@@ -70,11 +91,17 @@ export default defineConfig({
         cleanupOutdatedCaches: true,
         // Background Sync, where the browser has it, wakes an open app to flush its outbox.
         importScripts: ['/sw-sync.js'],
+        manifestTransforms: [withoutSupervisorScreens],
       },
     }),
   ],
   build: {
     outDir: 'dist',
+    rollupOptions: {
+      output: {
+        chunkFileNames: (chunk) => `${superviseOnly(chunk.moduleIds) ? SUPERVISE_DIR : 'assets/'}[name]-[hash].js`,
+      },
+    },
     // Read by bench/pwa.py to tell the first screen's files from the rest.
     manifest: true,
     // The polyfill would be an inline <script>, which the CSP blocks.

@@ -1,5 +1,7 @@
 // The explicit route table: every screen of the field app.
+import { showFailToast } from 'vant'
 import { createRouter, createWebHistory } from 'vue-router'
+import { i18n } from './i18n/index.js'
 import { session } from './session.js'
 
 export const SUPERVISORS = ['supervisor', 'admin']
@@ -49,4 +51,12 @@ router.beforeEach((to) => {
   // The server refuses these reads anyway; the screens are not offered to other roles.
   if (to.meta.roles && !session.hasRole(...to.meta.roles)) return { name: 'home' }
   return true
+})
+
+// The supervisor's screens are not precached (vite.config.js): without a network, and not
+// yet in the browser's cache, their code cannot load. Say so rather than do nothing.
+router.onError((error, to) => {
+  if (to?.path?.startsWith('/supervise') && /import|fetch|module/i.test(String(error?.message))) {
+    showFailToast(i18n.global.t('supervise.offline'))
+  }
 })
