@@ -123,6 +123,9 @@ class RecordDistancesSchema(ma.Schema):
 
 class EvidenceSchema(ma.Schema):
     record_type = ma.fields.String(required=True, validate=validate.OneOf(["visit", "inspection"]))
+    author_name = ma.fields.String(required=True, allow_none=True,
+                                   metadata={"description": "Display name (else username) of the record's author"})
+    area_name = ma.fields.String(required=True, allow_none=True, metadata={"description": "Name of the record's area"})
     target = ma.fields.Nested(TargetSchema, required=True, allow_none=True,
                               metadata={"description": "The household visited / the hotspot inspected"})
     fix = ma.fields.Nested(PositionSchema, required=True, allow_none=True,

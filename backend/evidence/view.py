@@ -8,11 +8,13 @@ capture) and the geodesic distances between all of them.
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 
+from backend.accounts.models import User
 from backend.areas import service as areas_service
+from backend.areas.models import Area
 from backend.errors import NotFound
 from backend.evidence.flags import distance_m
 from backend.evidence.models import Photo
@@ -22,9 +24,6 @@ from backend.households import service as households_service
 from backend.records import service as records_service
 from backend.records.service import REVIEWER_ROLES, EntitySpec
 from backend.visits import service as visits_service
-
-if TYPE_CHECKING:
-    from backend.accounts.models import User
 
 REVIEWED: dict[str, EntitySpec] = {"visit": visits_service.SPEC, "inspection": hotspots_service.INSPECTION}
 Point = tuple[float, float]
@@ -43,7 +42,11 @@ def record_evidence(*, actor: User, record_type: str, record_id: uuid.UUID) -> d
         select(Photo).where(Photo.record_type == record_type, Photo.record_id == record.id, Photo.deleted.is_(False),
                             areas_service.scope_clause(actor, Photo.area_code))
         .order_by(Photo.created_at, Photo.id))
+    author = db.session.get(User, record.created_by_id)
+    area = db.session.get(Area, record.area_code)
     return {"record_type": record_type, "record": record, "target": target, "fix": fix,
+            "author_name": author.display_name or author.username if author else None,
+            "area_name": area.name if area else None,
             "distances_m": {"fix_to_target": _distance(_point(record.lat, record.lon), target_point)},
             "photos": [_photo(photo, target_point) for photo in photos]}
 

@@ -60,6 +60,7 @@ def test_photo_taken_2_km_from_the_household_shows_the_distances(client, cadre, 
     body = evidence(client, supervisor.headers, visit_id)
 
     assert body["record_type"] == "visit"
+    assert (body["author_name"], body["area_name"]) == (cadre.user.display_name, "一村")
     assert body["record"] == client.get(f"/api/visits/{visit_id}", headers=supervisor.headers).get_json()
     target = body["target"]
     assert (target["kind"], target["lat"], target["lon"]) == ("household", HOME[0], HOME[1])
