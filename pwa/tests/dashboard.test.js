@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { coverageOption, visitsOption } from '../src/components/supervise/ChartOptions.js'
 import {
-  byCoverage, errorMessage, formatCount, formatPercent, formatRate, lastDays, overdueAreas,
+  byCoverage, formatCount, formatPercent, formatRate, lastDays, overdueAreas,
 } from '../src/components/supervise/DashFormat.js'
 
 const LABELS = { coverage: '覆盖率', noHouseholds: '无住户', visits: '走访', flagged: '存疑' }
@@ -75,17 +75,5 @@ describe('the overdue list', () => {
     ]
     expect(overdueAreas(coverage, rectification).map((area) => [area.code, area.followUps, area.hotspots]))
       .toEqual([['a', 1, 3], ['d', 0, 2], ['c', 2, 0]])
-  })
-})
-
-describe('error messages', () => {
-  const t = (key, values) => (values ? `${key} ${JSON.stringify(values)}` : key)
-
-  it('chooses the words by status and names the fields refused', () => {
-    expect(errorMessage({ status: 0 }, t)).toBe('dashboard.errors.offline')
-    expect(errorMessage({ status: 404 }, t)).toBe('dashboard.errors.notFound')
-    expect(errorMessage({ status: 422, errors: { query: { from: ['x'], to: ['y'] } } }, t))
-      .toBe('dashboard.errors.validation {"fields":"from, to"}')
-    expect(errorMessage({ status: 503 }, t)).toBe('dashboard.errors.server {"status":503}')
   })
 })

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import {
-  dayStart, filenameFromDisposition, ledgerQuery, nextDay, progressPercent, zoneOffsetMinutes,
-} from '../src/api/exports.js'
+import { filenameFromDisposition, ledgerQuery, progressPercent } from '../src/api/exports.js'
 
 describe('the file name of a ledger', () => {
   it('prefers the UTF-8 name', () => {
@@ -30,25 +28,8 @@ describe('progress', () => {
   })
 })
 
-describe('county days as instants', () => {
-  it('knows a zone offset', () => {
-    expect(zoneOffsetMinutes('Asia/Shanghai', new Date('2026-03-01T00:00:00Z'))).toBe(480)
-    expect(zoneOffsetMinutes('Asia/Kathmandu', new Date('2026-03-01T00:00:00Z'))).toBe(345)
-    expect(zoneOffsetMinutes('UTC', new Date('2026-03-01T00:00:00Z'))).toBe(0)
-    expect(zoneOffsetMinutes('America/New_York', new Date('2026-01-01T00:00:00Z'))).toBe(-300)
-  })
-
-  it('begins a day at the county midnight, with the offset of that moment', () => {
-    expect(dayStart('2026-03-01', 'Asia/Shanghai')).toBe('2026-03-01T00:00:00+08:00')
-    // Summer time in Berlin begins on 29 March at 02:00: its midnight is still +01:00, the next +02:00.
-    expect(dayStart('2026-03-29', 'Europe/Berlin')).toBe('2026-03-29T00:00:00+01:00')
-    expect(dayStart('2026-03-30', 'Europe/Berlin')).toBe('2026-03-30T00:00:00+02:00')
-    expect(dayStart('2026-10-26', 'Europe/Berlin')).toBe('2026-10-26T00:00:00+01:00')
-  })
-
-  it('asks for the days from..to, both included', () => {
-    expect(nextDay('2026-02-28')).toBe('2026-03-01')
-    expect(nextDay('2025-12-31')).toBe('2026-01-01')
+describe('the query of a ledger', () => {
+  it('asks for the county days from..to, both included', () => {
     expect(ledgerQuery({ area: '990101100000', from: '2026-03-01', to: '2026-03-15', status: 'pending', author: 7 },
       'Asia/Shanghai')).toEqual({
       area: '990101100000', since: '2026-03-01T00:00:00+08:00', until: '2026-03-16T00:00:00+08:00',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
-  appendPage, bulkCandidates, filtersOf, itemKey, moveSelection, queueQuery, removeItems, shortcutFor,
-  skippedByReason,
+  appendPage, bulkCandidates, filtersOf, itemFromEvidence, itemKey, markRecheck, moveSelection, photosArriving,
+  queueQuery, removeItems, shortcutFor, skippedByReason,
 } from '../src/pages/supervise/queueKeys.js'
 
 const key = (name, extra = {}) => ({ key: name, target: { tagName: 'BODY' }, ...extra })
@@ -107,6 +107,32 @@ describe('bulk approval', () => {
       item('photo-on-phone', { photo_count: 1, photos_stored: 0 }),
     ]
     expect(keys(bulkCandidates(listed))).toEqual(['visit:clean', 'visit:no-photo'])
+    expect(keys(photosArriving(listed))).toEqual(['visit:photo-on-phone'])
+  })
+
+  it('leaves out what it skipped as changed until the record is read again', () => {
+    const listed = [item('a', { version: 1, flags: [] }), item('b', { version: 1, flags: [] }),
+      item('c', { version: 1, flags: [] })]
+    const marked = markRecheck(listed, [
+      { record_type: 'visit', id: 'a', status: 'skipped', reason: 'stale_version', version: 2 },
+      { record_type: 'visit', id: 'b', status: 'skipped', reason: 'flagged', version: 1 },
+      { record_type: 'visit', id: 'c', status: 'skipped', reason: 'not_found', version: null },
+    ])
+    expect(marked.map((entry) => entry.recheck)).toEqual(['stale_version', 'flagged', undefined])
+    expect(keys(bulkCandidates(marked))).toEqual(['visit:c'])
+    expect(photosArriving(marked)).toEqual([])
+    expect(markRecheck(listed, [])).toBe(listed)
+
+    // Read again: the version and flags as they are now; a clean one is a candidate again.
+    const photo = (flags, status = 'stored') => ({ photo: { status, flags, flag_count: Object.keys(flags).length } })
+    const again = itemFromEvidence(marked[0], { record: { version: 2 }, photos: [photo({})] })
+    expect(again).toMatchObject({ version: 2, photo_count: 1, photos_stored: 1, flag_count: 0, flags: [],
+      recheck: false })
+    expect(keys(bulkCandidates([again]))).toEqual(['visit:a'])
+    const flagged = itemFromEvidence(marked[1], { record: { version: 1 },
+      photos: [photo({ reused: {} }), photo({}, 'awaiting_upload')] })
+    expect(flagged).toMatchObject({ flag_count: 1, flags: ['reused'], photo_count: 2, photos_stored: 1 })
+    expect(bulkCandidates([flagged])).toEqual([])
   })
 
   it('counts the skipped records by reason', () => {
@@ -123,12 +149,14 @@ describe('queue filters', () => {
       .toEqual({ area: '990101100000', author: '7' })
   })
 
-  it('asks from the first day at midnight until the midnight after the last day', () => {
-    const query = queueQuery({ since: '2026-11-01', until: '2026-11-30', flag: 'far_from_target' })
-    expect(query.flag).toBe('far_from_target')
-    expect(query.since).toMatch(/^2026-11-01T00:00:00[+-]\d\d:\d\d$/)
-    expect(query.until).toMatch(/^2026-12-01T00:00:00[+-]\d\d:\d\d$/)
-    expect(new Date(query.since).getTime()).toBe(new Date(2026, 10, 1).getTime())
-    expect(new Date(query.until).getTime()).toBe(new Date(2026, 11, 1).getTime())
+  it('asks from the first county day at midnight until the county midnight after the last day', () => {
+    const query = queueQuery({ since: '2026-11-01', until: '2026-11-30', flag: 'far_from_target' }, 'Asia/Shanghai')
+    expect(query).toEqual({ flag: 'far_from_target', since: '2026-11-01T00:00:00+08:00',
+      until: '2026-12-01T00:00:00+08:00' })
+    // The county's midnight, not the machine's: the same days in another county are other instants.
+    expect(queueQuery({ since: '2026-03-29', until: '2026-03-29' }, 'Europe/Berlin'))
+      .toEqual({ since: '2026-03-29T00:00:00+01:00', until: '2026-03-30T00:00:00+02:00' })
+    expect(queueQuery({ until: '2026-11-30' }, 'Asia/Kathmandu')).toEqual({ until: '2026-12-01T00:00:00+05:45' })
+    expect(queueQuery({ area: '990101100000' }, 'Asia/Shanghai')).toEqual({ area: '990101100000' })
   })
 })

@@ -3,6 +3,7 @@
 // Content-Length. The server builds the whole file before it answers, so there is a first
 // phase ("generating") with nothing to count.
 import { ApiError } from './client.js'
+import { dayRange } from './county.js'
 import { session } from '../session.js'
 
 export const LEDGERS = ['visits', 'hotspots']
@@ -30,37 +31,6 @@ export function progressPercent(received, total) {
   return Math.min(100, Math.floor((received / total) * 100))
 }
 
-/** The UTC offset of a zone at an instant, in minutes (e.g. +480 for Asia/Shanghai). */
-export function zoneOffsetMinutes(zone, instant) {
-  const name = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' })
-    .formatToParts(instant).find((part) => part.type === 'timeZoneName').value
-  const found = name.match(/GMT([+-])(\d{2}):?(\d{2})?/)
-  if (!found) return 0 // "GMT" alone
-  return (found[1] === '-' ? -1 : 1) * (Number(found[2]) * 60 + Number(found[3] || 0))
-}
-
-/**
- * The instant a county day (YYYY-MM-DD) begins, as ISO 8601 with the zone's offset then.
- * The offset is looked up at the first guess and again at the result, so a day that begins
- * just after a change of offset (daylight saving) still gets the right one.
- */
-export function dayStart(day, zone) {
-  const [year, month, date] = day.split('-').map(Number)
-  const wall = Date.UTC(year, month - 1, date)
-  let offset = zoneOffsetMinutes(zone, new Date(wall))
-  offset = zoneOffsetMinutes(zone, new Date(wall - offset * 60000))
-  const sign = offset < 0 ? '-' : '+'
-  const hours = String(Math.floor(Math.abs(offset) / 60)).padStart(2, '0')
-  const minutes = String(Math.abs(offset) % 60).padStart(2, '0')
-  return `${day}T00:00:00${sign}${hours}:${minutes}`
-}
-
-/** The next calendar day of YYYY-MM-DD. */
-export function nextDay(day) {
-  const [year, month, date] = day.split('-').map(Number)
-  return new Date(Date.UTC(year, month - 1, date + 1)).toISOString().slice(0, 10)
-}
-
 /**
  * The export's query from the form: days from..to (both included, county days) become the
  * instants since (first midnight) and until (the midnight after the last day).
@@ -68,8 +38,7 @@ export function nextDay(day) {
 export function ledgerQuery({ area, from, to, status, author } = {}, zone) {
   const query = {}
   if (area) query.area = area
-  if (from) query.since = dayStart(from, zone)
-  if (to) query.until = dayStart(nextDay(to), zone)
+  Object.assign(query, dayRange(from, to, zone))
   if (status) query.status = status
   if (author) query.author = String(author)
   return query

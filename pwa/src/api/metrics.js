@@ -17,14 +17,30 @@ export function visitsPerDay({ area, from, to } = {}, signal) {
 }
 
 let zone = null
+let asking = null
 
-/** The county's time zone (ZOUFANG_TIMEZONE), as the metrics answers name it; asked once. */
-export async function countyZone(signal) {
-  if (!zone) {
+/**
+ * The county's time zone (ZOUFANG_TIMEZONE), as the metrics answers name it; asked once and
+ * shared by every screen that asks meanwhile. `signal` stops the caller's wait, not the question.
+ */
+export function countyZone(signal) {
+  if (zone) return Promise.resolve(zone)
+  if (!asking) {
     const today = new Date().toISOString().slice(0, 10)
-    zone = (await visitsPerDay({ from: today, to: today }, signal)).timezone
+    asking = visitsPerDay({ from: today, to: today })
+      .then((answer) => {
+        zone = answer.timezone
+        return zone
+      })
+      .finally(() => { asking = null })
   }
-  return zone
+  if (!signal) return asking
+  return new Promise((resolve, reject) => {
+    const stop = () => reject(new DOMException('Aborted', 'AbortError'))
+    if (signal.aborted) return stop()
+    signal.addEventListener('abort', stop, { once: true })
+    asking.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop))
+  })
 }
 
 /** Remember the zone an answer already gave. */

@@ -34,14 +34,6 @@ export default {
       ledger: '在乱点整治台账中查看（“是否逾期”一栏）',
     },
     noChildren: '该区域没有下级区域',
-    errors: {
-      offline: '无法连接服务器，请检查网络后重试',
-      forbidden: '您没有权限查看或导出这些数据',
-      notFound: '所选区域不存在或不在您的辖区',
-      validation: '筛选条件有误：{fields}',
-      server: '服务器出错（{status}），请稍后重试',
-      other: '请求失败（{status}）',
-    },
     exports: {
       title: '台账导出',
       ledger: '台账', ledgers: { visits: '走访台账', hotspots: '乱点整治台账' },
@@ -91,14 +83,6 @@ export default {
       ledger: 'See them in the hotspots ledger (column 是否逾期)',
     },
     noChildren: 'This area has no areas below it',
-    errors: {
-      offline: 'The server cannot be reached; check the network and retry',
-      forbidden: 'You may not see or export these data',
-      notFound: 'The area does not exist or is outside your area',
-      validation: 'Check the filters: {fields}',
-      server: 'Server error ({status}); try again later',
-      other: 'The request failed ({status})',
-    },
     exports: {
       title: 'Ledgers',
       ledger: 'Ledger', ledgers: { visits: 'Visits ledger', hotspots: 'Hotspots ledger' },

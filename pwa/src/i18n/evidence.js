@@ -26,6 +26,7 @@ export default {
       legendFlagged: '有核验提示（数字为提示数）',
       clusterFlagged: '聚合点中有带提示的记录',
       note: '无底图：背景只是网格，点位按经纬度绘制。',
+      leafletFailed: '地图组件加载失败，请刷新页面后重试',
     },
     record: {
       time: '时间', author: '填报人', area: '区划', kind: '走访类型', summary: '情况摘要', concerns: '反映问题',
@@ -87,6 +88,7 @@ export default {
       legendFlagged: 'Flagged (the number of flags)',
       clusterFlagged: 'Cluster holding flagged records',
       note: 'No base map: the background is a plain grid; points stand at their coordinates.',
+      leafletFailed: 'The map could not be loaded; reload the page and retry',
     },
     record: {
       time: 'Time', author: 'Author', area: 'Area', kind: 'Kind', summary: 'Summary', concerns: 'Concerns',

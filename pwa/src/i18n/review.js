@@ -22,6 +22,8 @@ export default {
       photosArriving: '照片 {stored}/{count} 已上传',
       flags: '核验提示 {count}',
       filterAuthor: '只看{name}填报的记录',
+      // Skipped by a bulk approval as changed: the list shows it as it was.
+      recheck: { stale_version: '刚被修改过，请重新查看', flagged: '新出现核验提示，请重新查看' },
     },
     bulk: {
       button: '一键通过无核验提示的记录 ({count})',
@@ -76,6 +78,7 @@ export default {
       photosArriving: '{stored}/{count} photos uploaded',
       flags: '{count} checks',
       filterAuthor: 'Only the records of {name}',
+      recheck: { stale_version: 'Changed a moment ago: look at it again', flagged: 'New checks raised: look at it again' },
     },
     bulk: {
       button: 'Approve those without checks raised ({count})',

@@ -8,6 +8,18 @@ export default {
     offline: '督导页面需要联网：数据直接从服务器读取，不保存在本机。',
     loadFailed: '加载失败：{message}',
     recordType: { visit: '走访', inspection: '检查' },
+    // An ApiError in words (errorMessage.js), for every supervisor screen.
+    errors: {
+      offline: '无法连接服务器，请检查网络后重试',
+      expired: '登录已过期，请重新登录',
+      forbidden: '您没有权限查看或操作这些数据',
+      notFound: '所选内容不存在或不在您的辖区',
+      conflict: '数据刚被修改过，请刷新后重试',
+      validation: '条件有误：{fields}',
+      busy: '服务器繁忙，请稍后重试',
+      server: '服务器出错（{status}），请稍后重试',
+      other: '请求失败（{status}）',
+    },
     // The area chain of the queue's filters and the ledgers: each select's empty choice is the
     // whole of the area above it.
     area: {
@@ -29,6 +41,7 @@ export default {
       done: { approved: '已通过', returned: '已退回，填报人下次同步时会收到', rejected: '已驳回' },
       stale: '这条记录刚被修改过，请重新查看后再审核',
       gone: '这条记录已不在待审核范围（已删除或不在您的辖区）',
+      failed: '审核失败：{message}',
     },
   },
   en: {
@@ -37,6 +50,17 @@ export default {
     offline: 'The supervisor screens need a network: they read the server and keep nothing on this device.',
     loadFailed: 'Could not load: {message}',
     recordType: { visit: 'Visit', inspection: 'Inspection' },
+    errors: {
+      offline: 'The server cannot be reached; check the network and retry',
+      expired: 'The sign-in has expired; sign in again',
+      forbidden: 'You may not see or change these data',
+      notFound: 'It does not exist or is outside your area',
+      conflict: 'The data changed a moment ago; refresh and retry',
+      validation: 'Check the conditions: {fields}',
+      busy: 'The server is busy; try again later',
+      server: 'Server error ({status}); try again later',
+      other: 'The request failed ({status})',
+    },
     area: {
       whole: 'All of {name}', failed: 'Could not load the areas', retry: 'Retry',
       levels: { area: 'Area', county: 'County', township: 'Township', village: 'Village', grid: 'Grid' },
@@ -56,6 +80,7 @@ export default {
       done: { approved: 'Approved', returned: 'Returned; the author gets it on the next sync', rejected: 'Rejected' },
       stale: 'The record changed a moment ago; look at it again before ruling',
       gone: 'The record is no longer there to review (deleted or outside your area)',
+      failed: 'The ruling failed: {message}',
     },
   },
 }

@@ -58,17 +58,3 @@ export function lastDays(days, today) {
   const from = new Date(Date.UTC(year, month - 1, date - (days - 1))).toISOString().slice(0, 10)
   return { from, to: today }
 }
-
-/** Chinese (or English) words for an ApiError from the metrics or exports endpoints. */
-export function errorMessage(error, t) {
-  const status = error?.status ?? 0
-  if (status === 0) return t('dashboard.errors.offline')
-  if (status === 403) return t('dashboard.errors.forbidden')
-  if (status === 404) return t('dashboard.errors.notFound')
-  if (status === 422) {
-    const fields = Object.values(error.errors || {}).flatMap((location) => Object.keys(location || {}))
-    return t('dashboard.errors.validation', { fields: fields.join(', ') || '—' })
-  }
-  if (status >= 500) return t('dashboard.errors.server', { status })
-  return t('dashboard.errors.other', { status })
-}

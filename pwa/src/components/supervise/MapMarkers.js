@@ -1,6 +1,7 @@
 // Leaflet markers, cluster icons and popups of the supervisors' map, built as DOM nodes:
 // L.divIcon and popups take an element, so no text ever passes through innerHTML, and
 // colours come from classes (the CSP refuses style attributes parsed from HTML).
+import { countyTime } from '../../api/county.js'
 import { clusterSize, clusterSummary, isFlagged, markerClasses } from './MapStyle.js'
 
 export const RECORD_TYPES = { visits: 'visit', inspections: 'inspection' }
@@ -38,13 +39,13 @@ export function clusterIcon(L, cluster) {
 
 /**
  * A popup: time, review status and flag count with a link to the evidence (visits,
- * inspections), or name, status and deadline (hotspots). `open(path)` navigates in the app.
+ * inspections), or name, status and deadline (hotspots). `open(path)` navigates in the app;
+ * times are on the county's clock (`zone`).
  */
-export function popupNode(layer, feature, { t, locale, open }) {
+export function popupNode(layer, feature, { t, locale, zone, open }) {
   const { properties } = feature
   const box = element('div', 'map-popup')
-  const when = properties.time ? new Date(properties.time).toLocaleString(locale, { dateStyle: 'medium',
-    timeStyle: 'short' }) : ''
+  const when = countyTime(properties.time, zone, locale)
   if (layer === 'hotspots') {
     box.append(element('strong', null, properties.name))
     box.append(element('div', null, t(`hotspots.status.${properties.status}`)))

@@ -1,5 +1,6 @@
 // The review queue's keyboard and selection rules, kept apart from the page so they can be
 // tested without a browser.
+import { dayRange } from '../../api/county.js'
 
 /** The keys of the legend and the ? overlay, in the order they are shown. */
 export const SHORTCUTS = [
@@ -85,11 +86,46 @@ export function appendPage(items, page) {
 }
 
 /**
- * What bulk approval may take: no flag, and every photo's bytes arrived (a photo still on the
- * phone has not been checked yet, so having no flag says nothing about it).
+ * What bulk approval may take: no flag, every photo's bytes arrived (a photo still on the
+ * phone has not been checked yet, so having no flag says nothing about it), and not known to
+ * have changed since it was listed (`recheck`: it waits to be looked at again).
  */
 export function bulkCandidates(items) {
-  return items.filter((item) => item.flag_count === 0 && item.photos_stored >= item.photo_count)
+  return items.filter((item) => item.flag_count === 0 && item.photos_stored >= item.photo_count && !item.recheck)
+}
+
+/** Listed records without flags left out of bulk approval because their photos are still arriving. */
+export function photosArriving(items) {
+  return items.filter((item) => item.flag_count === 0 && item.photos_stored < item.photo_count && !item.recheck)
+}
+
+// Skipped by a bulk approval as changed since listed: what the list shows of them is old.
+const RECHECK = ['stale_version', 'flagged']
+
+/** The list with the records a bulk approval skipped as changed marked `recheck` (by reason). */
+export function markRecheck(items, outcomes) {
+  const reasons = new Map(outcomes.filter((entry) => entry.status === 'skipped' && RECHECK.includes(entry.reason))
+    .map((entry) => [itemKey(entry), entry.reason]))
+  if (!reasons.size) return items
+  return items.map((item) => (reasons.has(itemKey(item)) ? { ...item, recheck: reasons.get(itemKey(item)) } : item))
+}
+
+/**
+ * A queue item brought up to date from the evidence just read of its record: its version,
+ * photos and flags as they are now, no longer waiting to be looked at again.
+ */
+export function itemFromEvidence(item, evidence) {
+  const photos = evidence.photos.map((entry) => entry.photo)
+  const flags = new Set(photos.flatMap((photo) => (photo.flag_count > 0 ? Object.keys(photo.flags || {}) : [])))
+  return {
+    ...item,
+    version: evidence.record.version,
+    photo_count: photos.length,
+    photos_stored: photos.filter((photo) => photo.status === 'stored').length,
+    flag_count: photos.reduce((sum, photo) => sum + photo.flag_count, 0),
+    flags: [...flags],
+    recheck: false,
+  }
 }
 
 /** Skipped records counted by reason, e.g. {flagged: 2, stale_version: 1}. */
@@ -113,22 +149,13 @@ export function filtersOf(query) {
   return filters
 }
 
-const pad = (number) => String(number).padStart(2, '0')
-
-/** Local midnight of a YYYY-MM-DD day (plus `days`), as ISO 8601 with that moment's offset. */
-export function midnight(day, days = 0) {
-  const [year, month, date] = day.split('-').map(Number)
-  const at = new Date(year, month - 1, date + days)
-  const offset = -at.getTimezoneOffset()
-  const sign = offset >= 0 ? '+' : '-'
-  return `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}T00:00:00`
-    + `${sign}${pad(Math.floor(Math.abs(offset) / 60))}:${pad(Math.abs(offset) % 60)}`
-}
-
-/** The queue's query for the filters: days become instants, `until` includes its whole day. */
-export function queueQuery(filters) {
+/**
+ * The queue's query for the filters: the days are the county's (`zone`), and become instants,
+ * `until` including its whole day.
+ */
+export function queueQuery(filters, zone) {
   const query = { ...filters }
-  if (filters.since) query.since = midnight(filters.since)
-  if (filters.until) query.until = midnight(filters.until, 1)
-  return query
+  delete query.since
+  delete query.until
+  return { ...query, ...dayRange(filters.since, filters.until, zone) }
 }
