@@ -56,6 +56,7 @@ bench: $(TEST_STAMP) pwa
 	$(BIN)/python bench/sync.py
 	$(BIN)/python bench/photos.py
 	$(BIN)/python bench/pwa.py
+	$(BIN)/python bench/metrics.py
 
 pwa: pwa/dist/index.html
 

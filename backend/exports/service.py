@@ -165,12 +165,18 @@ def _streamed(query: Any) -> Iterator[Sequence[Any]]:
     return db.session.execute(query.execution_options(yield_per=BATCH)).partitions()
 
 
-def _photos(actor: User, record_type: str, ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[int, set[str]]]:
-    """Photo count and flag codes of each record: live photos that are, or will be, evidence."""
+def _photos(record_type: str, batch: Sequence[Any]) -> dict[uuid.UUID, tuple[int, set[str]]]:
+    """Photo count and flag codes of each record of a batch read in scope: live photos that are, or
+    will be, evidence, in the records' own areas.
+
+    The areas are the batch's, not the scope's subquery: PostgreSQL runs this statement once per
+    batch, prepared, and its generic plan, not knowing the subquery's area path, would look the
+    batch's photos up once per area in scope (0.7 s a batch in a county, not 15 ms).
+    """
     found: dict[uuid.UUID, tuple[int, set[str]]] = {}
     query = select(Photo.record_id, Photo.flags).where(
-        Photo.record_type == record_type, Photo.record_id.in_(ids), Photo.deleted.is_(False),
-        Photo.status != "rejected", areas_service.scope_clause(actor, Photo.area_code))
+        Photo.record_type == record_type, Photo.record_id.in_([row.id for row in batch]), Photo.deleted.is_(False),
+        Photo.status != "rejected", Photo.area_code.in_(sorted({row.area_code for row in batch})))
     for record_id, flags in db.session.execute(query):
         count, codes = found.get(record_id, (0, set()))
         found[record_id] = (count + 1, codes | set(flags or {}))
@@ -189,7 +195,7 @@ def _visit_rows(actor: User, conditions: list[ColumnElement[bool]], zone: ZoneIn
              .where(*conditions).order_by(Area.path, Visit.visited_at, Visit.id))
     number = 0
     for batch in _streamed(query):
-        photos = _photos(actor, "visit", [row.id for row in batch])
+        photos = _photos("visit", batch)
         for row in batch:
             number += 1
             township, village = places.township_and_village(row.area_code)

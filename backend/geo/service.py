@@ -71,10 +71,17 @@ def _records(layer: Layer, *, actor: User, extra: list[ColumnElement[bool]], bbo
                            since=since, until=until)]
     if flag:
         conditions.append(exists().where(own_photos, _has_flag(flag)))
-    flag_count = select(func.coalesce(func.sum(Photo.flag_count), 0)).where(own_photos).scalar_subquery()
-    query = select(model.id, model.lon, model.lat, *(getattr(model, name) for name in layer.shown),
-                   layer.time.label("time"), flag_count.label("flag_count"), model.area_code)
-    rows, total = _bounded(query, model, conditions, order=(layer.time.desc(), model.id.desc()), limit=limit)
+    page = (select(model.id, model.lon, model.lat, *(getattr(model, name) for name in layer.shown),
+                   layer.time.label("time"), model.area_code)
+            .where(*conditions).order_by(layer.time.desc(), model.id.desc()).limit(limit + 1).subquery())
+    # Summed for the page's records only: SQLite would sum every match's photos before sorting.
+    flag_count = (select(func.coalesce(func.sum(Photo.flag_count), 0))
+                  .where(Photo.record_type == layer.record_type, Photo.record_id == page.c.id,
+                         Photo.deleted.is_(False)).scalar_subquery())
+    query = (select(page.c.id, page.c.lon, page.c.lat, *(page.c[name] for name in layer.shown), page.c.time,
+                    flag_count.label("flag_count"), page.c.area_code)
+             .order_by(page.c.time.desc(), page.c.id.desc()))
+    rows, total = _counted(db.session.execute(query).all(), model, conditions, limit=limit)
     names = (*layer.shown, "time", "flag_count", "area_code")
     return _collection(((row[0], row[1], row[2], dict(zip(names, row[3:], strict=True))) for row in rows),
                        total=total, limit=limit)
@@ -134,6 +141,12 @@ def _bounded(query: Any, table: Any, conditions: list[ColumnElement[bool]], *, o
     """At most ``limit`` rows of ``table`` in ``order``, and how many match in all (counted only when there
     are more)."""
     rows = db.session.execute(query.where(*conditions).order_by(*order).limit(limit + 1)).all()
+    return _counted(rows, table, conditions, limit=limit)
+
+
+def _counted(rows: Sequence[Any], table: Any, conditions: list[ColumnElement[bool]], *,
+             limit: int) -> tuple[Sequence[Any], int]:
+    """The first ``limit`` of up to ``limit`` + 1 rows, and how many match in all."""
     if len(rows) <= limit:
         return rows, len(rows)
     total = db.session.scalar(select(func.count()).select_from(table).where(*conditions))

@@ -11,6 +11,7 @@ from backend.metrics.schemas import (
     CoverageSchema,
     MetricsAreaArgsSchema,
     RectificationSchema,
+    VisitsPerDaySchema,
 )
 from backend.records.service import REVIEWER_ROLES
 
@@ -33,3 +34,12 @@ def coverage(args):
 def rectification(args):
     """Hotspot rectification of an area and each child area, as of today (county time)."""
     return service.rectification(actor=current_user(), **args)
+
+
+@blp.route("/visits-per-day")
+@login_required(*REVIEWER_ROLES)
+@blp.arguments(CoverageArgsSchema, location="query")
+@blp.response(200, VisitsPerDaySchema)
+def visits_per_day(args):
+    """Visits, and flagged visits, in an area on each day of a period (county days, at most 366)."""
+    return service.visits_per_day(actor=current_user(), **args)

@@ -78,3 +78,20 @@ class RectificationSchema(ma.Schema):
     timezone = ma.fields.String(required=True)
     total = ma.fields.Nested(RectificationRowSchema, required=True)
     children = ma.fields.List(ma.fields.Nested(RectificationRowSchema), required=True)
+
+
+class DaySchema(ma.Schema):
+    date = ma.fields.Date(required=True, attribute="day", metadata={"description": "A county day"})
+    visits = ma.fields.Integer(required=True, metadata={"description": "Live visits that day"})
+    flagged_visits = ma.fields.Integer(
+        required=True, metadata={"description": "Of those, visits with a live photo carrying a flag"})
+
+
+class VisitsPerDaySchema(ma.Schema):
+    area = ma.fields.Nested(MetricsAreaSchema, required=True)
+    start = ma.fields.Date(required=True, data_key="from")
+    end = ma.fields.Date(required=True, data_key="to")
+    today = ma.fields.Date(required=True)
+    timezone = ma.fields.String(required=True)
+    days = ma.fields.List(ma.fields.Nested(DaySchema), required=True,
+                          metadata={"description": "Every day from `from` to `to`, in order, days without visits too"})

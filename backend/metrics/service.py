@@ -9,13 +9,16 @@ that, never asking once per child. The rules behind each number are in docs/supe
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import ColumnElement, Select, and_, case, distinct, exists, func, literal_column, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import Integer
 
 from backend.areas import service as areas_service
 from backend.areas.models import Area
@@ -133,25 +136,28 @@ def coverage(*, actor: User, area: str | None = None, start: date | None = None,
     since, until = day_start(start, zone), day_start(end + timedelta(days=1), zone)
     root = areas_service.get_area(actor=actor, code=area) if area else actor.area
     in_period = and_(Visit.deleted.is_(False), Visit.visited_at >= since, Visit.visited_at < until)
-    flagged = exists().where(Photo.record_type == "visit", Photo.record_id == Visit.id,
-                             Photo.deleted.is_(False), Photo.flag_count > 0)
     later = aliased(Visit)
-    followed_up = exists().where(later.household_id == Visit.household_id, later.deleted.is_(False),
-                                 later.visited_at > Visit.visited_at)
+    # SELECT 1, not SELECT *: SQLite then answers from the index alone.
+    followed_up = (select(literal_column("1")).where(later.household_id == Visit.household_id,
+                                                     later.deleted.is_(False), later.visited_at > Visit.visited_at)
+                   .exists())
+    visited = (select(literal_column("1")).where(Visit.household_id == Household.id, in_period,
+                                                 areas_service.scope_clause(actor, Visit.area_code)).exists())
     tallies = [
-        _by_child(select(func.count().label("households")).select_from(Household)
-                  .where(Household.deleted.is_(False)),
+        _by_child(select(func.count().label("households")).where(Household.deleted.is_(False)),
                   actor=actor, root=root, area_column=Household.area_code),
         # Counted in the household's area, like the households they are a share of.
-        _by_child(select(func.count(distinct(Household.id)).label("visited_households")).select_from(Visit)
-                  .join(Household, Household.id == Visit.household_id)
-                  .where(in_period, Household.deleted.is_(False), areas_service.scope_clause(actor, Visit.area_code)),
+        _by_child(select(func.count().label("visited_households")).where(Household.deleted.is_(False), visited),
                   actor=actor, root=root, area_column=Household.area_code),
-        _by_child(select(func.count().label("visits"), _count_if(flagged).label("flagged_visits"),
-                         _count_if(Visit.review_status == "pending").label("pending_visits"))
-                  .select_from(Visit).where(in_period),
+        _by_child(select(func.count().label("visits"), _count_if(Visit.review_status == "pending")
+                         .label("pending_visits")).where(in_period),
                   actor=actor, root=root, area_column=Visit.area_code),
-        _by_child(select(func.count().label("overdue_follow_ups")).select_from(Visit)
+        # From the flagged photos to their visits, not a photo lookup for every visit: flags are few.
+        _by_child(select(func.count(distinct(Visit.id)).label("flagged_visits")).select_from(Photo)
+                  .join(Visit, Visit.id == Photo.record_id)
+                  .where(Photo.record_type == "visit", Photo.flag_count > 0, Photo.deleted.is_(False), in_period),
+                  actor=actor, root=root, area_column=Visit.area_code),
+        _by_child(select(func.count().label("overdue_follow_ups"))
                   .where(Visit.deleted.is_(False), Visit.follow_up_due < today, ~followed_up),
                   actor=actor, root=root, area_column=Visit.area_code),
     ]
@@ -194,14 +200,20 @@ def _child_code(root: Area) -> ColumnElement[str]:
 
 
 def _by_child(query: Select[Any], *, actor: User, root: Area, area_column: Any) -> dict[str, dict[str, int]]:
-    """Run ``query`` (labelled aggregates) over ``root``'s subtree in scope, grouped by child."""
+    """Run ``query`` (labelled counts over one table) over ``root``'s subtree in scope, added up by child.
+
+    The records are counted per area code first, through the indexes that lead with it;
+    only those few hundred counts are then joined to their areas and added up by child.
+    """
+    per_area = (query.add_columns(area_column.label("area_code"))
+                .where(areas_service.subtree_clause(root, area_column), areas_service.scope_clause(actor, area_column))
+                .group_by(area_column).subquery())
+    names = [column.name for column in per_area.c if column.name != "area_code"]
     child = _child_code(root)
-    query = (query.add_columns(child.label("child"))
-             .join(Area, Area.code == area_column)
-             .where(Area.path.startswith(root.path), areas_service.scope_clause(actor, area_column))
-             .group_by(child))
+    totals = (select(*(func.sum(per_area.c[name]).label(name) for name in names), child.label("child"))
+              .join_from(per_area, Area, Area.code == per_area.c.area_code).group_by(child))
     tally: dict[str, dict[str, int]] = {}
-    for row in db.session.execute(query).mappings():
+    for row in db.session.execute(totals).mappings():
         values = dict(row)
         child_code = values.pop("child")
         tally[child_code] = {name: int(value or 0) for name, value in values.items()}
@@ -219,3 +231,84 @@ def _rows(actor: User, root: Area, row_type: type, tallies: list[dict[str, dict[
                 for name, value in values.items() if row is not None else ():
                     setattr(row, name, getattr(row, name) + value)
     return total, list(children.values())
+
+
+# --- visits per day --------------------------------------------------------------------
+#
+# A county day is not always 24 hours (a zone with daylight saving has 23- and 25-hour
+# days), so visits are not bucketed by (seconds since the first midnight) ÷ 86,400. The
+# database groups them by quarter hour since the period's first midnight, a grouping the
+# same on SQLite and PostgreSQL, and each quarter hour is given its county date here: every
+# zone offset and every change of offset since 1972 falls on a whole quarter hour, so no
+# quarter hour straddles two days. At most 96 groups a day come back, whatever the number
+# of visits.
+
+SLOT_SECONDS = 15 * 60
+MAX_DAYS = 366  # one row per day in the answer: a year at most
+
+
+class _slot(FunctionElement[int]):
+    """floor((moment − origin) ÷ width) for a moment at or after origin (epoch seconds, literals)."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(_slot, "sqlite")
+def _slot_sqlite(element: _slot, compiler: Any, **kw: Any) -> str:
+    moment, origin, width = (compiler.process(clause, **kw) for clause in element.clauses)
+    # Times are stored as UTC text; the difference is never negative, so integer division floors.
+    return f"((CAST(strftime('%s', {moment}) AS INTEGER) - {origin}) / {width})"
+
+
+@compiles(_slot, "postgresql")
+def _slot_postgresql(element: _slot, compiler: Any, **kw: Any) -> str:
+    moment, origin, width = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"CAST(floor((EXTRACT(EPOCH FROM {moment}) - {origin}) / {width}) AS INTEGER)"
+
+
+@dataclass
+class DayRow:
+    day: date
+    visits: int = 0
+    flagged_visits: int = 0
+
+
+@dataclass
+class VisitsPerDayReport:
+    area: Area
+    start: date
+    end: date
+    today: date
+    timezone: str
+    days: list[DayRow]
+
+
+def visits_per_day(*, actor: User, area: str | None = None, start: date | None = None,
+                   end: date | None = None) -> VisitsPerDayReport:
+    """Live visits, and flagged ones, in an area's subtree on each county day of a period."""
+    zone = county_zone()
+    today = local_today(zone)
+    start, end = period(start=start, end=end, today=today)
+    if (end - start).days >= MAX_DAYS:
+        raise InvalidInput(f"Ask for at most {MAX_DAYS} days.",
+                           errors={"query": {"from": [f"At most {MAX_DAYS} days before to."]}})
+    since, until = day_start(start, zone), day_start(end + timedelta(days=1), zone)
+    root = areas_service.get_area(actor=actor, code=area) if area else actor.area
+    flagged = exists().where(Photo.record_type == "visit", Photo.record_id == Visit.id,
+                             Photo.deleted.is_(False), Photo.flag_count > 0)
+    # Literals, not bound parameters: PostgreSQL must see the GROUP BY expression as the one selected.
+    slot = _slot(Visit.visited_at, literal_column(str(int(since.timestamp()))), literal_column(str(SLOT_SECONDS)))
+    query = (select(slot.label("slot"), func.count().label("visits"), _count_if(flagged).label("flagged"))
+             .select_from(Visit).join(Area, Area.code == Visit.area_code)
+             .where(Visit.deleted.is_(False), Visit.visited_at >= since, Visit.visited_at < until,
+                    Area.path.startswith(root.path), areas_service.scope_clause(actor, Visit.area_code))
+             .group_by(slot))
+    days = {start + timedelta(days=n): DayRow(day=start + timedelta(days=n)) for n in range((end - start).days + 1)}
+    origin = since.astimezone(UTC)  # arithmetic on a zoned datetime would add wall-clock time
+    for number, visits, flagged_visits in db.session.execute(query):
+        row = days[(origin + timedelta(seconds=number * SLOT_SECONDS)).astimezone(zone).date()]
+        row.visits += visits
+        row.flagged_visits += int(flagged_visits or 0)
+    return VisitsPerDayReport(area=root, start=start, end=end, today=today, timezone=zone.key,
+                              days=list(days.values()))
