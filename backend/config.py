@@ -148,6 +148,17 @@ def read_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]
     return values
 
 
+def engine_options(database_url: str) -> dict[str, Any]:
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if database_url.startswith("postgresql"):
+        # psycopg prepares a statement run five times, and PostgreSQL may then plan it once
+        # for any parameters. Scoped queries filter on an area path prefix (LIKE '…%'):
+        # planned without the prefix, a ledger's per-batch query went from milliseconds to
+        # 0.7 s. Each execution is planned with its own values instead.
+        options["connect_args"] = {"options": "-c plan_cache_mode=force_custom_plan"}
+    return options
+
+
 def flask_config(settings: Mapping[str, Any], instance_dir: Path) -> dict[str, Any]:
     """Translate settings into the keys Flask and its extensions read."""
     database_url = settings["DATABASE_URL"] or f"sqlite:///{instance_dir / 'zoufang.sqlite3'}"
@@ -156,7 +167,7 @@ def flask_config(settings: Mapping[str, Any], instance_dir: Path) -> dict[str, A
         "SECRET_KEY": settings["SECRET_KEY"] or instance_secret_key(instance_dir),
         "STORAGE_DIR": settings["STORAGE_DIR"] or str(instance_dir / "storage"),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
         "MAX_CONTENT_LENGTH": settings["MAX_REQUEST_BYTES"],
         "JSON_SORT_KEYS": False,
         "COMPRESS_ALGORITHM": ["br", "gzip"],

@@ -377,6 +377,15 @@ def bench(app, token: str, repeat: int, xlsx_county: bool, exports: bool) -> Non
           f"{total['households']:,} households visited in the last 30 days, "
           f"{total['overdue_follow_ups']:,} follow-ups overdue, {len(checks['coverage']['children'])} townships)")
 
+    def per_day() -> None:
+        checks["per_day"] = json.loads(get(f"/api/metrics/visits-per-day?area={COUNTY}"))
+
+    trend, baseline = alternate(per_day, repeat)
+    days = checks["per_day"]["days"]
+    print(f"  visits per day        {trend * 1e3:8.1f} ms   {trend / baseline:6.1f} x count   "
+          f"({len(days)} days, {sum(day['visits'] for day in days):,} visits, "
+          f"{sum(day['flagged_visits'] for day in days):,} flagged; the dashboard's trend, no aim)")
+
     page, baseline = alternate(bbox_page, repeat)
     collection = checks["bbox"]
     print(f"  bbox page (township)  {page * 1e3:8.1f} ms   {page / baseline:6.1f} x count   "

@@ -154,6 +154,13 @@ def test_sqlite_connections_get_wal_foreign_keys_and_a_busy_timeout(tmp_path):
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() >= 1000
 
 
+def test_postgres_plans_each_query_with_its_own_values(db):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL setting; the PostgreSQL run checks it")
+    # A generic plan of a scoped query does not know the area prefix (backend/config.py).
+    assert db.session.execute(text("SHOW plan_cache_mode")).scalar() == "force_custom_plan"
+
+
 def test_a_nul_character_is_never_a_500(client, db, tree):
     from tests.factories import login_headers
 
