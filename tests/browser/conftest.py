@@ -20,6 +20,7 @@ from backend import create_app
 from backend.extensions import db
 from backend.seed import seed_demo
 from backend.web import PWA_DIST
+from tests.sync.conftest import Device
 
 # Where the phone says it is: 东岭村, the demo cadre's village.
 PHONE_POSITION = {"latitude": 29.4512, "longitude": 119.8871, "accuracy": 8}
@@ -68,15 +69,26 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
-    page = context.new_page()
+def watch_csp(page):
+    """``page``, whose ``csp_violations`` list collects the console's Content Security Policy messages."""
     page.csp_violations = []
     page.on("console", lambda message: "Content Security Policy" in message.text
             and page.csp_violations.append(message.text))
-    yield page
+    return page
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
+    yield watch_csp(context.new_page())
     context.close()
+
+
+def desktop(browser, **context_options):
+    """A page in a new 1366×768 context that watches the CSP; the caller closes ``page.context``."""
+    context = browser.new_context(**{"viewport": {"width": 1366, "height": 768}, "locale": "zh-CN",
+                                     **context_options})
+    return watch_csp(context.new_page())
 
 
 @pytest.fixture
@@ -94,6 +106,24 @@ def demo_passwords(app) -> dict[str, str]:
         made = seed_demo()
         db.session.commit()
     return {account.username: account.password for account in made}
+
+
+def sign_in(page, url: str, username: str, password: str) -> None:
+    """Sign in through the login screen and wait until the app has left it."""
+    page.goto(url + "/login")
+    page.fill("[data-test=login-username] input", username)
+    page.fill("[data-test=login-password] input", password)
+    page.click("[data-test=login-submit]")
+    page.wait_for_url(lambda address: "/login" not in address)
+
+
+def api_sign_in(client, username: str, password: str) -> Device:
+    """A phone of ``username``, signed in through the API of ``client`` (the live app's test client)."""
+    response = client.post("/api/auth/login", json={"username": username, "password": password,
+                                                    "device_name": "pytest"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    answer = response.get_json()
+    return Device(answer["user"], {"Authorization": f"Bearer {answer['token']}"})
 
 
 def in_db(app, query):

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.browser.conftest import demo_passwords, in_db
+from tests.browser.conftest import api_sign_in, demo_passwords, desktop, in_db, sign_in
 from tests.sync.conftest import device, new_id, push
 
 pytestmark = pytest.mark.browser
@@ -61,9 +61,10 @@ def write_campaign(app) -> None:
     assert result["results"][0]["status"] == "applied", result
 
 
-def server_numbers(app, area: str | None = None) -> tuple[dict, dict]:
-    headers = in_db(app, lambda: device(f"dash-reader-{new_id()[:8]}", "990101000000", "supervisor")).headers
+def server_numbers(app, password: str, area: str | None = None) -> tuple[dict, dict]:
+    """The numbers the server gives the demo supervisor, for the county or ``area``."""
     client = app.test_client()
+    headers = api_sign_in(client, "demo-supervisor", password).headers
     query = {"area": area} if area else {}
     coverage = client.get("/api/metrics/coverage", headers=headers, query_string=query).get_json()
     rectification = client.get("/api/metrics/rectification", headers=headers, query_string=query).get_json()
@@ -85,7 +86,7 @@ def test_the_dashboard_and_the_visits_ledger(live_server, browser, tmp_path):
     app, url = live_server.app, live_server.url
     password = demo_passwords(app)["demo-supervisor"]
     write_campaign(app)
-    coverage, rectification = server_numbers(app)
+    coverage, rectification = server_numbers(app, password)
     total, rect = coverage["total"], rectification["total"]
     # Counted by hand from write_campaign; the server must agree before the screen is checked.
     assert (total["households"], total["visited_households"], total["visits"], total["flagged_visits"],
@@ -93,15 +94,8 @@ def test_the_dashboard_and_the_visits_ledger(live_server, browser, tmp_path):
     assert (rect["listed"], rect["due"], rect["closed_after_inspection"], rect["overdue"], rect["relapsed"]) == (
         1, 1, 0, 1, 0)
 
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN", accept_downloads=True)
-    page = context.new_page()
-    csp: list[str] = []
-    page.on("console", lambda message: "Content Security Policy" in message.text and csp.append(message.text))
-    page.goto(url + "/login")
-    page.fill("[data-test=login-username] input", "demo-supervisor")
-    page.fill("[data-test=login-password] input", password)
-    page.click("[data-test=login-submit]")
-    page.wait_for_url(lambda address: "/login" not in address)
+    page = desktop(browser, accept_downloads=True)
+    sign_in(page, url, "demo-supervisor", password)
 
     page.goto(url + "/supervise/dashboard")
     expect(card(page, "households")).to_have_text("6")
@@ -143,7 +137,7 @@ def test_the_dashboard_and_the_visits_ledger(live_server, browser, tmp_path):
     expect(card(page, "households")).to_have_text("6")
     page.locator(f"[data-test=dash-child-{DONGLING}] [data-test=dash-drill]").click()
     expect(page.locator("[data-test=dash-crumb]")).to_have_text(["示范县", "东岭镇"])
-    township, township_rect = server_numbers(app, DONGLING)
+    township, township_rect = server_numbers(app, password, DONGLING)
     expect(card(page, "households")).to_have_text(str(township["total"]["households"]))
     expect(card(page, "coverage")).to_have_text("75.0% (3 / 4)")
     expect(card(page, "overdueHotspots")).to_have_text(str(township_rect["total"]["overdue"]))
@@ -178,5 +172,5 @@ def test_the_dashboard_and_the_visits_ledger(live_server, browser, tmp_path):
     assert page.locator("[data-test=dashboard]").bounding_box()["width"] <= 360
     page.screenshot(path=str(ARTIFACTS / "dashboard-360.png"), full_page=True)
 
-    assert csp == []
-    context.close()
+    assert page.csp_violations == []
+    page.context.close()

@@ -10,7 +10,7 @@ from backend.evidence.models import Photo
 from backend.extensions import db
 from backend.households.models import Household
 from backend.visits.models import Visit
-from tests.browser.conftest import PHONE_POSITION, demo_passwords, in_db, wait_for
+from tests.browser.conftest import PHONE_POSITION, demo_passwords, in_db, sign_in, wait_for, watch_csp
 from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.browser
@@ -23,14 +23,8 @@ def test_a_household_and_its_visit_reach_the_server(live_server, phone):
         pytest.skip("photo fixtures absent")
     app, url = live_server.app, live_server.url
     password = demo_passwords(app)["demo-cadre"]
-    page = phone.new_page()
-    csp = []
-    page.on("console", lambda message: "Content Security Policy" in message.text and csp.append(message.text))
-    page.goto(url + "/login")
-    page.fill("[data-test=login-username] input", "demo-cadre")
-    page.fill("[data-test=login-password] input", password)
-    page.click("[data-test=login-submit]")
-    page.wait_for_url(lambda address: "/login" not in address)
+    page = watch_csp(phone.new_page())
+    sign_in(page, url, "demo-cadre", password)
 
     page.goto(url + "/households")
     page.click("[data-test=household-add]")
@@ -73,4 +67,4 @@ def test_a_household_and_its_visit_reach_the_server(live_server, phone):
     assert visit.concerns == [{"category": visit.concerns[0]["category"], "description": "宅基地边界纠纷"}]
     assert visit.accuracy_m == pytest.approx(PHONE_POSITION["accuracy"]) and visit.visited_at.utcoffset() is not None
     assert photo.record_type == "visit" and photo.record_id == visit.id
-    assert csp == []  # Vant's icon font is a data: URL: the CSP needs font-src 'self' data:
+    assert page.csp_violations == []  # Vant's icon font is a data: URL: the CSP needs font-src 'self' data:

@@ -22,7 +22,7 @@ from backend.extensions import db
 from backend.hotspots.models import Hotspot, Inspection
 from backend.households.models import Household
 from backend.visits.models import Visit
-from tests.browser.conftest import PHONE_POSITION, SYNC_WAIT_S, demo_passwords, in_db, wait_for
+from tests.browser.conftest import PHONE_POSITION, SYNC_WAIT_S, demo_passwords, in_db, sign_in, wait_for
 from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.browser
@@ -56,11 +56,9 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=False)
 
 
-def sign_in(page, url: str, username: str, password: str) -> None:
-    page.goto(url + "/login")
-    page.fill("[data-test=login-username] input", username)
-    page.fill("[data-test=login-password] input", password)
-    page.click("[data-test=login-submit]")
+def sign_in_and_install(page, url: str, username: str, password: str) -> None:
+    """Sign in and wait until the service worker controls the page, so the app opens offline."""
+    sign_in(page, url, username, password)
     expect(page.locator("[data-test=home-unsynced]")).to_be_visible()
     # Once installed (the app shell precached), the service worker takes control at the next
     # load; from then on the app opens offline.
@@ -76,7 +74,7 @@ def test_a_cadres_offline_day_reaches_the_server(live_server, phone):
     photos = photo_paths()
     password = demo_passwords(app)["demo-cadre"]
     page = phone.new_page()
-    sign_in(page, url, "demo-cadre", password)
+    sign_in_and_install(page, url, "demo-cadre", password)
     shot(page, "home")
 
     phone.set_offline(True)
@@ -147,7 +145,7 @@ def test_an_upload_cut_off_resumes_without_a_second_copy(live_server, phone):
         pytest.skip("photo fixtures absent")
     password = demo_passwords(app)["demo-cadre"]
     page = phone.new_page()
-    sign_in(page, url, "demo-cadre", password)
+    sign_in_and_install(page, url, "demo-cadre", password)
 
     uploads_started = []
     page.on("request", lambda request: request.method == "POST" and "/api/uploads" in request.url
@@ -204,7 +202,7 @@ def test_an_inspection_with_before_and_after_photos(live_server, phone):
 
     in_db(app, add_hotspot)
     page = phone.new_page()
-    sign_in(page, url, "demo-inspector", password)
+    sign_in_and_install(page, url, "demo-inspector", password)
     page.goto(url + "/hotspots")
     expect(page.locator("[data-test=hotspot-item]")).to_have_count(1, timeout=15000)
     shot(page, "hotspots")
@@ -237,7 +235,7 @@ def test_a_sign_in_that_expired_offline_is_renewed_and_the_work_still_goes(live_
     app, url = live_server.app, live_server.url
     password = demo_passwords(app)["demo-cadre"]
     page = phone.new_page()
-    sign_in(page, url, "demo-cadre", password)
+    sign_in_and_install(page, url, "demo-cadre", password)
 
     phone.set_offline(True)
     page.goto(url + "/households/new")

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from backend.extensions import db
 from backend.visits.models import Visit
-from tests.browser.conftest import demo_passwords, in_db, wait_for
+from tests.browser.conftest import api_sign_in, demo_passwords, desktop, in_db, sign_in, wait_for
 from tests.review.helpers import HOME, add_photo, away, household_visit, new_visit
 from tests.sync.conftest import Device
 
@@ -29,14 +29,6 @@ APPROVE = "[data-test=review-approve]"
 REASON = "照片与走访对象对不上，请补拍门牌照片。"
 
 
-def signed_in(client, username: str, password: str) -> Device:
-    response = client.post("/api/auth/login", json={"username": username, "password": password,
-                                                    "device_name": "pytest"})
-    assert response.status_code == 200, response.get_data(as_text=True)
-    answer = response.get_json()
-    return Device(answer["user"], {"Authorization": f"Bearer {answer['token']}"})
-
-
 def at(hour_minute: str) -> str:
     return f"2026-11-20T{hour_minute}:00+08:00"
 
@@ -44,7 +36,7 @@ def at(hour_minute: str) -> str:
 def file_visits(app, password: str) -> dict[str, str]:
     """The cadre's five visits by name; the queue lists them in this order."""
     client = app.test_client()
-    cadre = signed_in(client, "demo-cadre", password)
+    cadre = api_sign_in(client, "demo-cadre", password)
     flagged = household_visit(client, cadre, area_code=VILLAGE, visited_at=at("09:30"))
     add_photo(client, cadre, flagged, taken_at=away(HOME, 2000, bearing=45), seed=1)
     clean_photo = household_visit(client, cadre, area_code=VILLAGE, visited_at=at("08:00"))
@@ -74,12 +66,25 @@ def evidence_shown(page, record_id: str) -> None:
     expect(page.locator(APPROVE)).to_be_enabled()
 
 
+def edit_as_author(app, client, cadre: Device, visit_id: str, summary: str) -> int:
+    """The cadre changes the visit's summary; the version the change was made on."""
+    version = in_db(app, lambda: db.session.get(Visit, uuid.UUID(visit_id)).version)
+    edited = client.patch(f"/api/visits/{visit_id}", json={"summary": summary},
+                          headers={**cadre.headers, "If-Match": f'"{version}"'})
+    assert edited.status_code == 200, edited.get_data(as_text=True)
+    return version
+
+
+def rulings_of(page) -> list[int]:
+    """The statuses of the page's review POSTs, as they answer."""
+    rulings: list[int] = []
+    page.on("response", lambda response: response.request.method == "POST" and response.url.endswith("/review")
+            and rulings.append(response.status))
+    return rulings
+
+
 def open_queue(page, url: str, password: str) -> None:
-    page.goto(url + "/login")
-    page.fill("[data-test=login-username] input", "demo-supervisor")
-    page.fill("[data-test=login-password] input", password)
-    page.click("[data-test=login-submit]")
-    page.wait_for_url(lambda address: "/login" not in address)
+    sign_in(page, url, "demo-supervisor", password)
     page.goto(url + "/supervise/review")
 
 
@@ -90,11 +95,7 @@ def test_a_supervisor_rules_on_the_queue_by_keyboard(live_server, browser):
 
     # A browser set to another zone than the county's (Asia/Shanghai): the queue still tells
     # and filters the county's times.
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN",
-                                  timezone_id="America/New_York")
-    page = context.new_page()
-    csp: list[str] = []
-    page.on("console", lambda message: "Content Security Policy" in message.text and csp.append(message.text))
+    page = desktop(browser, timezone_id="America/New_York")
     open_queue(page, url, passwords["demo-supervisor"])
 
     # Most-flagged first, then oldest first; the first is selected and its flag is named.
@@ -162,15 +163,15 @@ def test_a_supervisor_rules_on_the_queue_by_keyboard(live_server, browser):
     selected = page.locator(SELECTED).get_attribute("data-id")
     page.keyboard.press("o")
     page.wait_for_url(f"**/supervise/visits/{selected}")
-    assert csp == []
-    context.close()
+    assert page.csp_violations == []
+    page.context.close()
 
 
 def test_the_county_days_filter_the_queue_whatever_the_browser_zone(live_server, browser):
     app, url = live_server.app, live_server.url
     passwords = demo_passwords(app)
     client = app.test_client()
-    cadre = signed_in(client, "demo-cadre", passwords["demo-cadre"])
+    cadre = api_sign_in(client, "demo-cadre", passwords["demo-cadre"])
     # County time is UTC+8. Of these four only the first two fall on the county's 20 November;
     # the browser's Berlin days would take the second and third instead.
     early = new_visit(client, cadre, area_code=VILLAGE, visited_at="2026-11-20T00:30:00+08:00")
@@ -178,40 +179,32 @@ def test_the_county_days_filter_the_queue_whatever_the_browser_zone(live_server,
     new_visit(client, cadre, area_code=VILLAGE, visited_at="2026-11-21T00:30:00+08:00")
     new_visit(client, cadre, area_code=VILLAGE, visited_at="2026-11-19T23:30:00+08:00")
 
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN",
-                                  timezone_id="Europe/Berlin")
-    page = context.new_page()
+    page = desktop(browser, timezone_id="Europe/Berlin")
     open_queue(page, url, passwords["demo-supervisor"])
     expect(page.locator(ITEMS)).to_have_count(4)
     page.goto(url + "/supervise/review?since=2026-11-20&until=2026-11-20")
     expect(page.locator(ITEMS)).to_have_count(2)
     assert sorted(listed(page)) == sorted([early, late])
     expect(page.locator(ITEMS)).to_contain_text(["2026-11-20 00:30", "2026-11-20 23:30"])
-    context.close()
+    page.context.close()
 
 
 def test_a_record_changed_after_listing_is_read_again_before_it_is_approved(live_server, browser):
     app, url = live_server.app, live_server.url
     passwords = demo_passwords(app)
     client = app.test_client()
-    cadre = signed_in(client, "demo-cadre", passwords["demo-cadre"])
+    cadre = api_sign_in(client, "demo-cadre", passwords["demo-cadre"])
     visit_id = new_visit(client, cadre, area_code=VILLAGE, visited_at=at("08:00"), summary="第一稿")
 
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
-    page = context.new_page()
-    rulings: list[int] = []
-    page.on("response", lambda response: response.request.method == "POST" and response.url.endswith("/review")
-            and rulings.append(response.status))
+    page = desktop(browser)
+    rulings = rulings_of(page)
     open_queue(page, url, passwords["demo-supervisor"])
     expect(page.locator(ITEMS)).to_have_count(1)
     evidence_shown(page, visit_id)
     expect(page.locator("[data-test=evidence-panel]")).to_contain_text("第一稿")
 
     # The author edits the visit after the supervisor read it: it stays pending, in a new version.
-    listed_version = in_db(app, lambda: db.session.get(Visit, uuid.UUID(visit_id)).version)
-    edited = client.patch(f"/api/visits/{visit_id}", json={"summary": "第二稿"},
-                          headers={**cadre.headers, "If-Match": f'"{listed_version}"'})
-    assert edited.status_code == 200, edited.get_data(as_text=True)
+    listed_version = edit_as_author(app, client, cadre, visit_id, "第二稿")
 
     # A meets the change: the message shows once, nothing is ruled, the evidence is read again.
     page.keyboard.press("a")
@@ -229,29 +222,23 @@ def test_a_record_changed_after_listing_is_read_again_before_it_is_approved(live
     assert visit.version == listed_version + 2  # the author's edit, then the approval
     expect(page.locator("[data-test=queue-empty]")).to_be_visible()
     assert rulings == [412, 200]
-    context.close()
+    page.context.close()
 
 
 def test_the_evidence_page_reads_a_changed_record_again_before_ruling(live_server, browser):
     app, url = live_server.app, live_server.url
     passwords = demo_passwords(app)
     client = app.test_client()
-    cadre = signed_in(client, "demo-cadre", passwords["demo-cadre"])
+    cadre = api_sign_in(client, "demo-cadre", passwords["demo-cadre"])
     visit_id = new_visit(client, cadre, area_code=VILLAGE, summary="第一稿")
 
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
-    page = context.new_page()
-    rulings: list[int] = []
-    page.on("response", lambda response: response.request.method == "POST" and response.url.endswith("/review")
-            and rulings.append(response.status))
+    page = desktop(browser)
+    rulings = rulings_of(page)
     open_queue(page, url, passwords["demo-supervisor"])
     page.goto(f"{url}/supervise/visits/{visit_id}")
     expect(page.locator("[data-test=evidence-panel]")).to_contain_text("第一稿")
 
-    version = in_db(app, lambda: db.session.get(Visit, uuid.UUID(visit_id)).version)
-    edited = client.patch(f"/api/visits/{visit_id}", json={"summary": "第二稿"},
-                          headers={**cadre.headers, "If-Match": f'"{version}"'})
-    assert edited.status_code == 200, edited.get_data(as_text=True)
+    edit_as_author(app, client, cadre, visit_id, "第二稿")
 
     page.locator(APPROVE).click()
     expect(page.locator(".van-toast", has_text="刚被修改过")).to_be_visible()
@@ -261,31 +248,27 @@ def test_the_evidence_page_reads_a_changed_record_again_before_ruling(live_serve
     expect(page.locator("[data-test=evidence-status]")).to_have_attribute("data-status", "approved")
     assert rulings == [412, 200]
     assert review_of(app, visit_id) == ("approved", None)
-    context.close()
+    page.context.close()
 
 
 def test_bulk_approval_leaves_a_changed_record_out_until_it_is_read_again(live_server, browser):
     app, url = live_server.app, live_server.url
     passwords = demo_passwords(app)
     client = app.test_client()
-    cadre = signed_in(client, "demo-cadre", passwords["demo-cadre"])
+    cadre = api_sign_in(client, "demo-cadre", passwords["demo-cadre"])
     flagged = household_visit(client, cadre, area_code=VILLAGE, visited_at=at("09:30"))
     add_photo(client, cadre, flagged, taken_at=away(HOME, 2000, bearing=45), seed=1)
     clean = new_visit(client, cadre, area_code=VILLAGE, visited_at=at("08:00"))
     changed = new_visit(client, cadre, area_code=VILLAGE, visited_at=at("08:10"))
 
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
-    page = context.new_page()
+    page = desktop(browser)
     open_queue(page, url, passwords["demo-supervisor"])
     expect(page.locator(ITEMS)).to_have_count(3)
     assert listed(page) == [flagged, clean, changed]
     evidence_shown(page, flagged)
     expect(page.locator("[data-test=queue-bulk]")).to_contain_text("(2)")
 
-    version = in_db(app, lambda: db.session.get(Visit, uuid.UUID(changed)).version)
-    edited = client.patch(f"/api/visits/{changed}", json={"summary": "补充了情况"},
-                          headers={**cadre.headers, "If-Match": f'"{version}"'})
-    assert edited.status_code == 200, edited.get_data(as_text=True)
+    edit_as_author(app, client, cadre, changed, "补充了情况")
 
     page.keyboard.press("Shift+A")
     page.locator("[data-test=queue-bulk-dialog] .van-dialog__confirm").click()
@@ -304,14 +287,14 @@ def test_bulk_approval_leaves_a_changed_record_out_until_it_is_read_again(live_s
     expect(page.locator("[data-test=evidence-panel]")).to_contain_text("补充了情况")
     expect(page.locator("[data-test=queue-item-recheck]")).to_have_count(0)
     expect(page.locator("[data-test=queue-bulk]")).to_contain_text("(1)")
-    context.close()
+    page.context.close()
 
 
 def test_on_a_phone_a_tap_opens_the_evidence_page(live_server, page):
     app, url = live_server.app, live_server.url
     passwords = demo_passwords(app)
     client = app.test_client()
-    visit_id = new_visit(client, signed_in(client, "demo-cadre", passwords["demo-cadre"]), area_code=VILLAGE)
+    visit_id = new_visit(client, api_sign_in(client, "demo-cadre", passwords["demo-cadre"]), area_code=VILLAGE)
     open_queue(page, url, passwords["demo-supervisor"])
 
     expect(page.locator(ITEMS)).to_have_count(1)

@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import demo_passwords
+from tests.browser.conftest import demo_passwords, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -40,7 +40,8 @@ COUNT_OUTBOX = """() => new Promise((resolve) => {
 })"""
 
 
-def sign_in(page, username: str, password: str) -> None:
+def submit(page, username: str, password: str) -> None:
+    """Fill in the open login screen and send it, whatever the answer."""
     page.fill(USERNAME, username)
     page.fill(PASSWORD, password)
     page.click(SUBMIT)
@@ -52,7 +53,7 @@ def test_sign_in_with_a_demo_account_and_out_again(live_server, page):
     expect(page).to_have_url(re.compile(r"/login"))
     expect(page.locator("[data-test=login-device] input")).to_have_value(re.compile(r"\S"))
 
-    sign_in(page, "demo-cadre", "wrong-password")
+    submit(page, "demo-cadre", "wrong-password")
     expect(page.locator(ERROR)).to_contain_text("用户名或密码错误")
 
     page.fill(PASSWORD, password)
@@ -78,8 +79,7 @@ def test_sign_in_with_a_demo_account_and_out_again(live_server, page):
 
 def test_sign_out_refuses_to_drop_unsent_work_without_a_second_confirmation(live_server, page):
     password = demo_passwords(live_server.app)["demo-cadre"]
-    page.goto(live_server.url + "/login")
-    sign_in(page, "demo-cadre", password)
+    sign_in(page, live_server.url, "demo-cadre", password)
     expect(page.locator("[data-test=home-last-sync]")).to_have_text(re.compile(r"\d\d:\d\d"))
 
     # Offline, nothing is sent: the queued change stays queued. The reload (offline, from
@@ -114,16 +114,16 @@ def test_locked_and_offline_sign_ins_say_why(live_server, page):
     page.goto(live_server.url + "/login")
     for _ in range(4):
         with page.expect_response("**/api/auth/login") as answer:
-            sign_in(page, "nobody-here", "wrong-password")
+            submit(page, "nobody-here", "wrong-password")
         assert answer.value.status == 401
         expect(page.locator(ERROR)).to_contain_text("用户名或密码错误")
     with page.expect_response("**/api/auth/login") as answer:
-        sign_in(page, "nobody-here", "wrong-password")
+        submit(page, "nobody-here", "wrong-password")
     assert answer.value.status == 429
     expect(page.locator(ERROR)).to_contain_text(re.compile(r"账号已锁定，请 \d+ 分钟后再试"))
 
     page.context.set_offline(True)
-    sign_in(page, "demo-cadre", "whatever")
+    submit(page, "demo-cadre", "whatever")
     expect(page.locator(ERROR)).to_contain_text("无法连接服务器，请联网后登录")
     assert page.csp_violations == []
 

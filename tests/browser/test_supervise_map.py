@@ -16,9 +16,9 @@ from backend.audit.models import AuditEvent
 from backend.evidence.models import Photo
 from backend.extensions import db
 from backend.visits.models import Visit
-from tests.browser.conftest import PHONE_POSITION, demo_passwords, in_db, wait_for
+from tests.browser.conftest import PHONE_POSITION, api_sign_in, demo_passwords, desktop, in_db, sign_in, wait_for
 from tests.evidence.conftest import generated_jpeg, gps_exif, sha256, upload
-from tests.sync.conftest import household_fields, mutation, new_id, push, visit_fields
+from tests.sync.conftest import Device, household_fields, new_id, push, visit_fields
 
 pytestmark = pytest.mark.browser
 
@@ -28,63 +28,45 @@ HOME = (PHONE_POSITION["latitude"], PHONE_POSITION["longitude"])
 COMMENT = "照片定位离住户两公里，请补拍现场照片"
 
 
-class Cadre:
-    """The demo cadre's phone, talking to the live server through its own API."""
+def push_one(client, cadre: Device, type_: str, record_id: str, fields: dict) -> None:
+    result = push(client, cadre.headers, cadre.client_id, [cadre.mutation(type_, record_id, fields)])
+    assert result["results"][-1]["status"] == "applied", result
 
-    def __init__(self, client, password: str) -> None:
-        answer = client.post("/api/auth/login", json={"username": "demo-cadre", "password": password,
-                                                      "device_name": "test phone"})
-        assert answer.status_code == 200, answer.get_data(as_text=True)
-        self.client = client
-        self.headers = {"Authorization": f"Bearer {answer.get_json()['token']}"}
-        self.client_id = str(uuid.uuid4())
-        self.next_id = 1
 
-    def push(self, type_: str, record_id: str, fields: dict) -> None:
-        result = push(self.client, self.headers, self.client_id, [mutation(self.next_id, type_, record_id, fields)])
-        self.next_id += 1
-        assert result["results"][-1]["status"] == "applied", result
-
-    def visit_at_home(self, lat: float, lon: float, head_name: str, visited_at: datetime) -> str:
-        household_id, visit_id = new_id(), new_id()
-        self.push("household.upsert", household_id, household_fields(
-            area_code=VILLAGE, address=f"东岭村{head_name}家", head_name=head_name, lat=lat, lon=lon))
-        self.push("visit.upsert", visit_id, visit_fields(
-            area_code=VILLAGE, household_id=household_id, visited_at=visited_at.isoformat(), lat=lat, lon=lon,
-            accuracy_m=8))
-        return visit_id
+def visit_at_home(client, cadre: Device, lat: float, lon: float, head_name: str, visited_at: datetime) -> str:
+    household_id, visit_id = new_id(), new_id()
+    push_one(client, cadre, "household.upsert", household_id, household_fields(
+        area_code=VILLAGE, address=f"东岭村{head_name}家", head_name=head_name, lat=lat, lon=lon))
+    push_one(client, cadre, "visit.upsert", visit_id, visit_fields(
+        area_code=VILLAGE, household_id=household_id, visited_at=visited_at.isoformat(), lat=lat, lon=lon,
+        accuracy_m=8))
+    return visit_id
 
 
 def test_a_supervisor_returns_a_flagged_visit_from_the_map(live_server, browser):
     app, url = live_server.app, live_server.url
     passwords = demo_passwords(app)
-    cadre = Cadre(app.test_client(), passwords["demo-cadre"])
+    client = app.test_client()
+    cadre = api_sign_in(client, "demo-cadre", passwords["demo-cadre"])
     now = datetime.now(ZoneInfo("Asia/Shanghai")).replace(microsecond=0)
 
     # A visit whose photo was taken about 2 km north of the household, and an honest one
     # at a neighbour's 200 m east without photos.
-    flagged = cadre.visit_at_home(*HOME, "陈大伯", now - timedelta(hours=2))
-    clean = cadre.visit_at_home(HOME[0], HOME[1] + 0.002, "李大妈", now - timedelta(hours=1))
+    flagged = visit_at_home(client, cadre, *HOME, "陈大伯", now - timedelta(hours=2))
+    clean = visit_at_home(client, cadre, HOME[0], HOME[1] + 0.002, "李大妈", now - timedelta(hours=1))
     taken = (now - timedelta(hours=2)).strftime("%Y:%m:%d %H:%M:%S")
     image = generated_jpeg(seed=3, exif=gps_exif(HOME[0] + 0.018, HOME[1], taken=taken, offset="+08:00"))
     photo_id = str(uuid.uuid4())
-    cadre.push("photo.attach", photo_id, {"record_type": "visit", "record_id": flagged, "sha256": sha256(image),
-                                          "bytes": len(image), "captured_at": (now - timedelta(hours=2)).isoformat(),
-                                          "lat": HOME[0], "lon": HOME[1], "accuracy_m": 8})
-    upload(cadre.client, cadre.headers, photo_id, image)
+    push_one(client, cadre, "photo.attach", photo_id, {
+        "record_type": "visit", "record_id": flagged, "sha256": sha256(image), "bytes": len(image),
+        "captured_at": (now - timedelta(hours=2)).isoformat(), "lat": HOME[0], "lon": HOME[1], "accuracy_m": 8})
+    upload(client, cadre.headers, photo_id, image)
     stored = wait_for(app, lambda: db.session.scalar(select(Photo).where(Photo.status == "stored")), "the photo")
     metres = stored.flags["far_from_target"]["exif_distance_m"]
     assert 1900 < metres < 2100
 
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN")
-    page = context.new_page()
-    csp = []
-    page.on("console", lambda message: "Content Security Policy" in message.text and csp.append(message.text))
-    page.goto(url + "/login")
-    page.fill("[data-test=login-username] input", "demo-supervisor")
-    page.fill("[data-test=login-password] input", passwords["demo-supervisor"])
-    page.click("[data-test=login-submit]")
-    page.wait_for_url(lambda address: "/login" not in address)
+    page = desktop(browser)
+    sign_in(page, url, "demo-supervisor", passwords["demo-supervisor"])
 
     # The map fits the county's records: both visits, the flagged one ringed and listed.
     page.goto(url + "/supervise/map")
@@ -136,5 +118,5 @@ def test_a_supervisor_returns_a_flagged_visit_from_the_map(live_server, browser)
     page.wait_for_url("**/supervise/map?**")
     expect(page.locator(f"[data-test=map-marker][data-id='{flagged}']")).to_have_class(
         re.compile(r"map-pin--returned"))
-    assert csp == []
-    context.close()
+    assert page.csp_violations == []
+    page.context.close()
