@@ -9,7 +9,8 @@ import { VitePWA } from 'vite-plugin-pwa'
 // ~180 KB gzipped) goes to assets/supervise/ and stays out of the precache, which every
 // field phone downloads on install and on each update over 2G-4G.
 const SUPERVISE_ONLY = [/\/src\/pages\/supervise\//, /\/src\/components\/supervise\//,
-  /\/node_modules\/(echarts|zrender|tslib|leaflet\.markercluster)\//, /\/src\/api\/(areas|exports|geo|metrics|queue)\.js$/]
+  /\/node_modules\/(echarts|zrender|tslib|leaflet\.markercluster)\//, /\/src\/api\/(areas|exports|geo|metrics|queue)\.js$/,
+  /\/src\/i18n\/(supervise|evidence|review|dashboard)\.js$/]
 const SUPERVISE_DIR = 'assets/supervise/'
 const superviseOnly = (ids) => ids.length > 0 && ids.every((id) => SUPERVISE_ONLY.some((pattern) => pattern.test(id)))
 

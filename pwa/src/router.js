@@ -1,7 +1,7 @@
 // The explicit route table: every screen of the field app.
 import { showFailToast } from 'vant'
 import { createRouter, createWebHistory } from 'vue-router'
-import { i18n } from './i18n/index.js'
+import { i18n, loadSuperviseMessages } from './i18n/index.js'
 import { session } from './session.js'
 
 export const SUPERVISORS = ['supervisor', 'admin']
@@ -28,7 +28,8 @@ const routes = [
   // The supervisor's workspace: read from the server, so it needs the network.
   {
     path: '/supervise',
-    component: () => import('./pages/supervise/SuperviseLayout.vue'),
+    component: () => Promise.all([import('./pages/supervise/SuperviseLayout.vue'), loadSuperviseMessages()])
+      .then(([layout]) => layout),
     meta: { roles: SUPERVISORS },
     children: [
       { path: '', redirect: { name: 'supervise-review' } },
@@ -57,6 +58,6 @@ router.beforeEach((to) => {
 // yet in the browser's cache, their code cannot load. Say so rather than do nothing.
 router.onError((error, to) => {
   if (to?.path?.startsWith('/supervise') && /import|fetch|module/i.test(String(error?.message))) {
-    showFailToast(i18n.global.t('supervise.offline'))
+    showFailToast(i18n.global.t('common.needsNetwork'))
   }
 })

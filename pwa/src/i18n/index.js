@@ -10,18 +10,13 @@ import hotspots from './hotspots.js'
 import records from './records.js'
 import sync from './sync.js'
 import settings from './settings.js'
-import supervise from './supervise.js'
-import evidence from './evidence.js'
-import review from './review.js'
-import dashboard from './dashboard.js'
 
-const PARTS = { common, auth, households, visits, hotspots, records, sync, settings, supervise, evidence, review,
-  dashboard }
+const PARTS = { common, auth, households, visits, hotspots, records, sync, settings }
 export const LOCALES = ['zh-CN', 'en']
 const KEY = 'zoufang.locale'
 
-function messages(locale) {
-  return Object.fromEntries(Object.entries(PARTS).map(([name, part]) => [name, part[locale] || {}]))
+function messages(locale, parts = PARTS) {
+  return Object.fromEntries(Object.entries(parts).map(([name, part]) => [name, part[locale] || {}]))
 }
 
 export const i18n = createI18n({
@@ -45,3 +40,22 @@ export function setLocale(locale) {
 }
 
 useVantLocale(i18n.global.locale.value)
+
+let superviseParts = null
+
+/**
+ * The supervisor's words, loaded with the supervisor's screens (router.js) rather than on
+ * every field phone's first screen.
+ */
+export function loadSuperviseMessages() {
+  superviseParts ??= Promise.all([import('./supervise.js'), import('./evidence.js'), import('./review.js'),
+    import('./dashboard.js')]).then(([supervise, evidence, review, dashboard]) => {
+    const parts = { supervise: supervise.default, evidence: evidence.default, review: review.default,
+      dashboard: dashboard.default }
+    for (const locale of LOCALES) i18n.global.mergeLocaleMessage(locale, messages(locale, parts))
+  }).catch((error) => {
+    superviseParts = null // offline: try again next time
+    throw error
+  })
+  return superviseParts
+}

@@ -5,7 +5,6 @@ export default {
   'zh-CN': {
     title: '督导',
     nav: { map: '地图', review: '审核', dashboard: '统计', exports: '台账' },
-    offline: '督导页面需要联网：数据直接从服务器读取，不保存在本机。',
     loadFailed: '加载失败：{message}',
     recordType: { visit: '走访', inspection: '检查' },
     // An ApiError in words (errorMessage.js), for every supervisor screen.
@@ -47,7 +46,6 @@ export default {
   en: {
     title: 'Supervise',
     nav: { map: 'Map', review: 'Review', dashboard: 'Dashboard', exports: 'Ledgers' },
-    offline: 'The supervisor screens need a network: they read the server and keep nothing on this device.',
     loadFailed: 'Could not load: {message}',
     recordType: { visit: 'Visit', inspection: 'Inspection' },
     errors: {
