@@ -7,15 +7,15 @@ builds plain dicts; at most ``limit`` features, newest first, with ``truncated``
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, select
 
 from backend.areas import service as areas_service
+from backend.audit.service import jsonable
 from backend.evidence.models import Photo
 from backend.extensions import db
 from backend.geo.schemas import MAX_FEATURES
@@ -157,16 +157,10 @@ def _collection(features: Any, *, total: int, limit: int) -> dict[str, Any]:
     return {
         "type": "FeatureCollection",
         "features": [{"type": "Feature", "id": str(record_id), "geometry": {"type": "Point", "coordinates": [x, y]},
-                      "properties": {name: _plain(value) for name, value in properties.items()}}
+                      "properties": {name: jsonable(value) for name, value in properties.items()}}
                      for record_id, x, y, properties in features],
         "truncated": total > limit,
         "total": total,
     }
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value

@@ -51,12 +51,15 @@ class CoverageRowSchema(MetricsAreaSchema):
         required=True, metadata={"description": "Live visits whose follow-up is overdue today (any visit date)"})
 
 
-class CoverageSchema(ma.Schema):
+class _PeriodReportSchema(ma.Schema):
     area = ma.fields.Nested(MetricsAreaSchema, required=True)
     start = ma.fields.Date(required=True, data_key="from")
     end = ma.fields.Date(required=True, data_key="to")
     today = ma.fields.Date(required=True, metadata={"description": "The county's date that 'overdue' refers to"})
     timezone = ma.fields.String(required=True)
+
+
+class CoverageSchema(_PeriodReportSchema):
     total = ma.fields.Nested(CoverageRowSchema, required=True, metadata={"description": "The whole area"})
     children = ma.fields.List(ma.fields.Nested(CoverageRowSchema), required=True)
 
@@ -87,11 +90,6 @@ class DaySchema(ma.Schema):
         required=True, metadata={"description": "Of those, visits with a live photo carrying a flag"})
 
 
-class VisitsPerDaySchema(ma.Schema):
-    area = ma.fields.Nested(MetricsAreaSchema, required=True)
-    start = ma.fields.Date(required=True, data_key="from")
-    end = ma.fields.Date(required=True, data_key="to")
-    today = ma.fields.Date(required=True)
-    timezone = ma.fields.String(required=True)
+class VisitsPerDaySchema(_PeriodReportSchema):
     days = ma.fields.List(ma.fields.Nested(DaySchema), required=True,
                           metadata={"description": "Every day from `from` to `to`, in order, days without visits too"})

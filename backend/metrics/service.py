@@ -125,17 +125,44 @@ def day_start(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone)
 
 
+@dataclass(frozen=True)
+class Days:
+    """County days asked for, ``start`` to ``end`` included, and the instants they span."""
+
+    zone: ZoneInfo
+    today: date
+    start: date
+    end: date
+
+    @property
+    def since(self) -> datetime:
+        return day_start(self.start, self.zone)
+
+    @property
+    def until(self) -> datetime:
+        return day_start(self.end + timedelta(days=1), self.zone)
+
+
+def county_days(start: date | None, end: date | None) -> Days:
+    zone = county_zone()
+    today = local_today(zone)
+    start, end = period(start=start, end=end, today=today)
+    return Days(zone, today, start, end)
+
+
+def _root(actor: User, area: str | None) -> Area:
+    """The area a report is about: the one asked for (404 outside the actor's), else the actor's own."""
+    return areas_service.get_area(actor=actor, code=area) if area else actor.area
+
+
 # --- reports -----------------------------------------------------------------------
 
 def coverage(*, actor: User, area: str | None = None, start: date | None = None,
              end: date | None = None) -> CoverageReport:
     """Households, visits and follow-ups of an area and each of its children."""
-    zone = county_zone()
-    today = local_today(zone)
-    start, end = period(start=start, end=end, today=today)
-    since, until = day_start(start, zone), day_start(end + timedelta(days=1), zone)
-    root = areas_service.get_area(actor=actor, code=area) if area else actor.area
-    in_period = and_(Visit.deleted.is_(False), Visit.visited_at >= since, Visit.visited_at < until)
+    days = county_days(start, end)
+    root = _root(actor, area)
+    in_period = and_(Visit.deleted.is_(False), Visit.visited_at >= days.since, Visit.visited_at < days.until)
     later = aliased(Visit)
     # SELECT 1, not SELECT *: SQLite then answers from the index alone.
     followed_up = (select(literal_column("1")).where(later.household_id == Visit.household_id,
@@ -158,19 +185,19 @@ def coverage(*, actor: User, area: str | None = None, start: date | None = None,
                   .where(Photo.record_type == "visit", Photo.flag_count > 0, Photo.deleted.is_(False), in_period),
                   actor=actor, root=root, area_column=Visit.area_code),
         _by_child(select(func.count().label("overdue_follow_ups"))
-                  .where(Visit.deleted.is_(False), Visit.follow_up_due < today, ~followed_up),
+                  .where(Visit.deleted.is_(False), Visit.follow_up_due < days.today, ~followed_up),
                   actor=actor, root=root, area_column=Visit.area_code),
     ]
     total, children = _rows(actor, root, CoverageRow, tallies)
-    return CoverageReport(area=root, start=start, end=end, today=today, timezone=zone.key, total=total,
-                          children=children)
+    return CoverageReport(area=root, start=days.start, end=days.end, today=days.today, timezone=days.zone.key,
+                          total=total, children=children)
 
 
 def rectification(*, actor: User, area: str | None = None) -> RectificationReport:
     """Hotspots listed, closed, overdue and relapsed in an area and each of its children."""
     zone = county_zone()
     today = local_today(zone)
-    root = areas_service.get_area(actor=actor, code=area) if area else actor.area
+    root = _root(actor, area)
     inspected = exists().where(Inspection.hotspot_id == Hotspot.id, Inspection.deleted.is_(False))
     closed = Hotspot.status == "closed"
     query = (select(func.count().label("listed"),
@@ -287,29 +314,28 @@ class VisitsPerDayReport:
 def visits_per_day(*, actor: User, area: str | None = None, start: date | None = None,
                    end: date | None = None) -> VisitsPerDayReport:
     """Live visits, and flagged ones, in an area's subtree on each county day of a period."""
-    zone = county_zone()
-    today = local_today(zone)
-    start, end = period(start=start, end=end, today=today)
-    if (end - start).days >= MAX_DAYS:
+    days = county_days(start, end)
+    if (days.end - days.start).days >= MAX_DAYS:
         raise InvalidInput(f"Ask for at most {MAX_DAYS} days.",
                            errors={"query": {"from": [f"At most {MAX_DAYS} days before to."]}})
-    since, until = day_start(start, zone), day_start(end + timedelta(days=1), zone)
-    root = areas_service.get_area(actor=actor, code=area) if area else actor.area
+    root = _root(actor, area)
     # From the flagged photos (few), not a photo lookup for each of the period's visits.
     flagged = Visit.id.in_(select(Photo.record_id).where(Photo.record_type == "visit", Photo.flag_count > 0,
                                                          Photo.deleted.is_(False)))
     # Literals, not bound parameters: PostgreSQL must see the GROUP BY expression as the one selected.
-    slot = _slot(Visit.visited_at, literal_column(str(int(since.timestamp()))), literal_column(str(SLOT_SECONDS)))
+    slot = _slot(Visit.visited_at, literal_column(str(int(days.since.timestamp()))),
+                 literal_column(str(SLOT_SECONDS)))
     query = (select(slot.label("slot"), func.count().label("visits"), _count_if(flagged).label("flagged"))
-             .select_from(Visit).join(Area, Area.code == Visit.area_code)
-             .where(Visit.deleted.is_(False), Visit.visited_at >= since, Visit.visited_at < until,
-                    Area.path.startswith(root.path), areas_service.scope_clause(actor, Visit.area_code))
+             .where(Visit.deleted.is_(False), Visit.visited_at >= days.since, Visit.visited_at < days.until,
+                    areas_service.subtree_clause(root, Visit.area_code),
+                    areas_service.scope_clause(actor, Visit.area_code))
              .group_by(slot))
-    days = {start + timedelta(days=n): DayRow(day=start + timedelta(days=n)) for n in range((end - start).days + 1)}
-    origin = since.astimezone(UTC)  # arithmetic on a zoned datetime would add wall-clock time
+    rows = {days.start + timedelta(days=n): DayRow(day=days.start + timedelta(days=n))
+            for n in range((days.end - days.start).days + 1)}
+    origin = days.since.astimezone(UTC)  # arithmetic on a zoned datetime would add wall-clock time
     for number, visits, flagged_visits in db.session.execute(query):
-        row = days[(origin + timedelta(seconds=number * SLOT_SECONDS)).astimezone(zone).date()]
+        row = rows[(origin + timedelta(seconds=number * SLOT_SECONDS)).astimezone(days.zone).date()]
         row.visits += visits
         row.flagged_visits += int(flagged_visits or 0)
-    return VisitsPerDayReport(area=root, start=start, end=end, today=today, timezone=zone.key,
-                              days=list(days.values()))
+    return VisitsPerDayReport(area=root, start=days.start, end=days.end, today=days.today, timezone=days.zone.key,
+                              days=list(rows.values()))

@@ -5,13 +5,14 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, exists, func, insert, or_, select
 from sqlalchemy.orm import aliased, defer
 
 from backend.areas import service as areas_service
+from backend.audit.service import jsonable
 from backend.database import upsert_statement
 from backend.errors import AppError, Conflict
 from backend.evidence import service as evidence_service
@@ -272,16 +273,8 @@ def _page_of(spec: EntitySpec, actor: User, ids: set[uuid.UUID]) -> dict[str, li
             if record.deleted or not records_service.visible(actor, record.area_code):
                 deleted.append(str(record.id))
             else:
-                upserted.append({name: _json_value(getattr(record, name)) for name in names})
+                upserted.append({name: jsonable(getattr(record, name)) for name in names})
     return {"upserted": upserted, "deleted": deleted}
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value
 
 
 # --- pruning ----------------------------------------------------------------------------
