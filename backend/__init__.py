@@ -13,10 +13,10 @@ from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from backend import config as settings_module
-from backend import storage
+from backend import json_body, storage
 from backend.database import configure_engine
 from backend.errors import register_error_handlers
-from backend.extensions import api, compress, db, migrate
+from backend.extensions import api, compress, db, limiter, migrate
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -53,10 +53,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         "bearerAuth", {"type": "http", "scheme": "bearer", "description": "Device token from POST /api/auth/login"}
     )
     compress.init_app(app)
+    from backend.accounts import rate_limit  # noqa: F401  (registers the zoufang+database:// storage)
+
+    limiter.init_app(app)
     storage.init_app(app)
     register_error_handlers(app)
     _register_request_id(app)
     _register_blueprints(app)
+    json_body.init_app(app)  # after the blueprints: it wraps their views
 
     from backend.cli import register_commands
 

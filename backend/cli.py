@@ -95,6 +95,21 @@ def create_user_command(username: str, roles: tuple[str, ...], area_code: str,
     click.echo(f"Created user {user.username} (id {user.id}) in {user.area_code}.")
 
 
+@users_group.command("prune-sign-ins")
+def prune_sign_ins_command() -> None:
+    """Drop login-throttle rows that hold no lock and no recent failure, and ended rate-limit windows.
+
+    Sign-ins prune as they fail; run this (cron) so a quiet server sheds a burst of guessed names too.
+    """
+    from backend.accounts import rate_limit
+    from backend.accounts import service as accounts_service
+
+    throttles = accounts_service.prune_login_throttles()
+    counters = rate_limit.prune_counters()
+    db.session.commit()
+    click.echo(f"Dropped {throttles} login-throttle rows and {counters} ended rate-limit windows.")
+
+
 @click.group("sync", help="The offline sync change log.")
 def sync_group() -> None:
     pass

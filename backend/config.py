@@ -47,6 +47,16 @@ def _choice(*allowed: str) -> Callable[[str], str]:
     return parse
 
 
+def _rate(value: str) -> str:
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError:
+        raise ValueError("not a rate like 30 per minute") from None
+    return value
+
+
 def _timezone(value: str) -> str:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -92,6 +102,12 @@ SETTINGS: tuple[Setting, ...] = (
             "Failed logins in a row that lock a username."),
     Setting("LOGIN_LOCK_MINUTES", 15, _positive_int,
             "How long a locked username stays locked."),
+    Setting("LOGIN_RATE", "30 per minute", _rate,
+            "Sign-in attempts (`POST /api/auth/login` and `/api/auth/password` together) accepted from one client "
+            "address, e.g. `30 per minute` or `100 per hour`; more get 429 `rate_limited`."),
+    Setting("RATE_LIMIT_STORAGE_URL", "", str,
+            "Where the sign-in rate limit counts: empty for a table in the app's database (holds across processes "
+            "and machines), `redis://host:6379/0` for Redis, `memory://` for one process only."),
     Setting("SYNC_RETENTION_DAYS", 90, _positive_int,
             "`zoufang sync prune` drops change-log entries (superseded, deleted) older than this; "
             "a phone whose cursor is older rebuilds its mirror."),
@@ -99,6 +115,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Largest photo file accepted for upload (tus `Tus-Max-Size`)."),
     Setting("PHOTO_MAX_PIXELS", 60_000_000, _positive_int,
             "Largest photo in pixels (width × height); larger ones, and decompression bombs, are rejected."),
+    Setting("PHOTO_DECODE_MAX_BYTES", 256 * 1024 * 1024, _positive_int,
+            "Memory one photo's decode may take, estimated from its size, type and colour mode before any "
+            "pixel is decoded; a photo over it is rejected (`too_many_pixels`). JPEGs decode scaled down and "
+            "stay far below; a 48-megapixel HEIC needs about 390 MB."),
     Setting("UPLOAD_EXPIRY_HOURS", 24, _positive_int,
             "An unfinished photo upload is dropped, with its bytes, this many hours after its last chunk."),
     Setting("FLAG_EXIF_DEVICE_M", 200, _positive_int,
@@ -168,6 +188,7 @@ def flask_config(settings: Mapping[str, Any], instance_dir: Path) -> dict[str, A
         "STORAGE_DIR": settings["STORAGE_DIR"] or str(instance_dir / "storage"),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
+        "RATELIMIT_STORAGE_URI": settings["RATE_LIMIT_STORAGE_URL"] or "zoufang+database://",
         "MAX_CONTENT_LENGTH": settings["MAX_REQUEST_BYTES"],
         "JSON_SORT_KEYS": False,
         "COMPRESS_ALGORITHM": ["br", "gzip"],

@@ -119,6 +119,11 @@ def _http_message(exc: HTTPException) -> str:
     return exc.description or HTTPStatus(exc.code or 500).phrase
 
 
+# Reasons for the errors Flask and flask-smorest raise themselves: the body limit, and a
+# request schema's validation (webargs), which a client tells apart by its field errors.
+HTTP_REASONS = {413: "body_too_large", 422: "validation"}
+
+
 def handle_http_exception(exc: HTTPException):
     data = getattr(exc, "data", None) or {}
     status = exc.code or 500
@@ -126,7 +131,8 @@ def handle_http_exception(exc: HTTPException):
     message = data.get("message") or _http_message(exc)
     headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
     headers.update(data.get("headers") or {})
-    return error_body(status, message, errors=errors, reason=data.get("reason")), status, headers
+    reason = data.get("reason") or HTTP_REASONS.get(status)
+    return error_body(status, message, errors=errors, reason=reason), status, headers
 
 
 def handle_app_error(exc: AppError):

@@ -1,6 +1,8 @@
 """Extension instances, bound to the app in create_app()."""
 
 from flask_compress import Compress
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
@@ -19,3 +21,6 @@ migrate = Migrate()
 api = ZoufangApi()
 # Responses cross 2G-4G links: the app's scripts and the JSON of a pull shrink 4-10x.
 compress = Compress()
+# Only the routes that say so are limited (sign-in); the client address is the one ProxyFix
+# found under ZOUFANG_PROXY_COUNT.
+limiter = Limiter(key_func=get_remote_address)

@@ -57,7 +57,8 @@ def decode_cursor(cursor: str | None, kind: Callable[[str], K] = int) -> K | Non
         if isinstance(key, int) and not 0 <= key <= 2**63 - 1:
             raise ValueError(key)
         return key
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    # OverflowError: a key no column or clock holds, such as a time that leaves the calendar in UTC.
+    except (binascii.Error, ValueError, UnicodeDecodeError, OverflowError):
         raise InvalidInput("The cursor is not one this server gave out; start again without it.",
                            errors={"query": {"cursor": ["Invalid cursor."]}}) from None
 

@@ -3,19 +3,30 @@
 Keys are relative paths such as ``originals/ab/ab12…``. Originals go in with
 ``put_once`` (write-once: an existing key is never overwritten); upload chunks and
 derivatives with ``put``. Nothing here knows about photos.
+
+The store is not part of the database transaction. A write request that drops objects a
+row names registers them with ``delete_after_commit``: they go once the session commits,
+and stay if it rolls back, so a failed commit never leaves a row naming missing bytes.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import secrets
+from collections.abc import Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from flask import Flask, current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")
+PENDING_DELETES = "zoufang_storage_deletes"
+log = logging.getLogger(__name__)
 
 
 class StorageError(RuntimeError):
@@ -28,7 +39,7 @@ class Storage(Protocol):
     def get(self, key: str) -> bytes: ...
     def exists(self, key: str) -> bool: ...
     def delete(self, key: str) -> None: ...
-    def keys(self, prefix: str) -> list[str]: ...
+    def keys(self, prefix: str, *, older_than: datetime | None = None) -> list[str]: ...
 
 
 def check_key(key: str) -> str:
@@ -96,12 +107,20 @@ class LocalStorage:
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
-    def keys(self, prefix: str) -> list[str]:
+    def keys(self, prefix: str, *, older_than: datetime | None = None) -> list[str]:
+        """Keys inside the folder ``prefix``; with ``older_than``, only those last written before it."""
         base = self._path(prefix.rstrip("/"))
         if not base.is_dir():
             return []
-        return sorted(str(path.relative_to(self.root)) for path in base.rglob("*")
-                      if path.is_file() and not path.name.startswith("."))
+        before = older_than.timestamp() if older_than else None
+        found = []
+        for path in base.rglob("*"):
+            if not path.is_file() or path.name.startswith("."):
+                continue
+            if before is not None and _mtime(path) >= before:
+                continue
+            found.append(str(path.relative_to(self.root)))
+        return sorted(found)
 
 
 class S3Storage:
@@ -200,8 +219,9 @@ class S3Storage:
         except ClientError as exc:
             raise StorageError(f"object store: {exc}") from exc
 
-    def keys(self, prefix: str) -> list[str]:
-        """Keys inside the folder ``prefix`` (not those of a folder whose name only starts alike)."""
+    def keys(self, prefix: str, *, older_than: datetime | None = None) -> list[str]:
+        """Keys inside the folder ``prefix`` (not those of a folder whose name only starts alike);
+        with ``older_than``, only those last written before it."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         folder = check_key(prefix.rstrip("/")) + "/"
@@ -209,10 +229,72 @@ class S3Storage:
         found: list[str] = []
         try:
             for page in paginator.paginate(Bucket=self.bucket, Prefix=folder):
-                found.extend(item["Key"] for item in page.get("Contents", []))
+                found.extend(item["Key"] for item in page.get("Contents", [])
+                             if older_than is None or item["LastModified"] < older_than)
         except (BotoCoreError, ClientError) as exc:
             raise StorageError(f"object store: {exc}") from exc
         return sorted(found)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return datetime.now(UTC).timestamp()  # removed meanwhile: not one to sweep
+
+
+# --- deletions that wait for the commit ----------------------------------------------
+
+def delete_after_commit(session: Session | scoped_session[Session], keys: Iterable[str], *,
+                        storage: Storage | None = None) -> None:
+    """Delete ``keys`` from the store once ``session`` commits; if it rolls back, they stay.
+
+    A key whose delete fails after the commit is logged and left behind: the bytes are
+    unreferenced then, and the sweeps that list by prefix remove them later.
+    """
+    keys = list(keys)
+    if isinstance(session, scoped_session):
+        session = session()
+    if not keys:
+        return
+    if not session.in_transaction():
+        session.begin()  # so that a rollback, too, ends a transaction this registration belongs to
+    # The innermost transaction: a savepoint that rolls back takes its registrations with it.
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(PENDING_DELETES, []).append((transaction, storage or get_storage(), keys))
+
+
+@event.listens_for(Session, "after_commit")
+def _delete_committed(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: the outer transaction may still roll back
+    for _transaction, storage, keys in session.info.pop(PENDING_DELETES, []):
+        for key in keys:
+            try:
+                storage.delete(key)
+            except (StorageError, OSError) as exc:
+                log.warning("storage_delete_failed: %s: %s", key, exc)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    pending = session.info.get(PENDING_DELETES)
+    if pending:
+        pending[:] = [entry for entry in pending if not _within(entry[0], previous_transaction)]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_the_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(PENDING_DELETES, None)  # closed without a commit: nothing to delete
+
+
+def _within(transaction: SessionTransaction | None, outer: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is outer:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 def storage_from_config(config: Any) -> Storage:

@@ -26,16 +26,14 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, response_headers_conformance]
 
 
-
-
-def _openapi_document() -> dict:
+def openapi_document() -> dict:
     # The document does not depend on data: a throwaway app serves it at collection
     # time; the calls go to the test session's app and its database.
     app = create_app({"DATABASE_URL": "sqlite://", "INSTANCE_DIR": tempfile.mkdtemp()})
     return app.test_client().get("/api/openapi.json").get_json()
 
 
-schema = schemathesis.openapi.from_dict(_openapi_document())
+schema = schemathesis.openapi.from_dict(openapi_document())
 
 
 @pytest.fixture

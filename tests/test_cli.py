@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 from sqlalchemy import select
 
@@ -59,3 +60,60 @@ def test_seed_demo_is_idempotent_and_prints_passwords_once(cli, client, db):
     assert new_password != passwords["demo-cadre"]
     relogin = client.post("/api/auth/login", json={"username": "demo-cadre", "password": new_password})
     assert relogin.status_code == 200
+
+
+def test_seed_demo_without_records_seeds_areas_and_accounts_only(cli, db):
+    from backend.hotspots.models import Hotspot, Inspection
+    from backend.households.models import Household
+    from backend.records.models import Change
+    from backend.visits.models import Visit
+
+    result = cli.invoke(args=["seed-demo", "--no-records"])
+
+    assert result.exit_code == 0, result.output
+    assert {a.level for a in db.session.scalars(select(Area).where(Area.code.startswith("990101")))} == \
+        {"county", "township", "village", "grid"}
+    assert sorted(db.session.scalars(select(User.username))) == \
+        ["demo-admin", "demo-cadre", "demo-inspector", "demo-supervisor"]
+    for model in (Household, Visit, Hotspot, Inspection, Change):
+        assert db.session.scalars(select(model)).first() is None, model.__name__
+    assert "Demo field work" not in result.output
+
+
+def test_sync_prune_days_drops_what_is_older_and_keeps_what_is_younger(cli, client, db, tree):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from backend.models_base import utcnow
+    from backend.records.models import Change
+    from tests.sync.conftest import device, new_id, push, visit_fields
+
+    cadre = device("cadre-prune", tree.V1, "cadre")
+    old, young = new_id(), new_id()
+    push(client, cadre.headers, cadre.client_id, [
+        cadre.mutation("visit.upsert", old, visit_fields()), cadre.mutation("visit.upsert", young, visit_fields()),
+        cadre.mutation("visit.upsert", old, {"summary": "已回访"}, base_version=1),
+        cadre.mutation("visit.upsert", young, {"summary": "已回访"}, base_version=1)])
+
+    def entries(record_id: str) -> list[int]:
+        return list(db.session.scalars(select(Change.seq).where(Change.record_id == uuid.UUID(record_id))
+                                       .order_by(Change.seq)))
+
+    old_entries, young_entries = entries(old), entries(young)
+    assert len(old_entries) == len(young_entries) == 2
+    now = utcnow()
+    # Both visits' first entries are superseded; one is a day past the window, one a day inside it.
+    db.session.execute(update(Change).where(Change.seq == old_entries[0]).values(at=now - timedelta(days=8)))
+    db.session.execute(update(Change).where(Change.seq == young_entries[0]).values(at=now - timedelta(days=6)))
+
+    default = cli.invoke(args=["sync", "prune"])
+    assert default.exit_code == 0, default.output
+    assert (entries(old), entries(young)) == (old_entries, young_entries)  # 90 days keep both
+
+    result = cli.invoke(args=["sync", "prune", "--days", "7"])
+
+    assert result.exit_code == 0, result.output
+    assert "Dropped 1 change-log entries older than 7 days" in result.output
+    assert entries(old) == old_entries[1:]
+    assert entries(young) == young_entries

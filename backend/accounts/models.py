@@ -1,10 +1,10 @@
-"""Users, their roles, device tokens and the login throttle."""
+"""Users, their roles, device tokens, the login throttle and the sign-in rate counters."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, Float, ForeignKey, String
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -72,7 +72,8 @@ class LoginThrottle(db.Model):
     """Failed logins in a row, per username typed, whether or not such a user exists.
 
     Keyed by the name rather than the user row so that a locked name and an
-    unknown name answer alike.
+    unknown name answer alike. A row that holds neither a lock nor a failure
+    within the lock window means nothing and is pruned.
     """
 
     __tablename__ = "login_throttles"
@@ -80,4 +81,18 @@ class LoginThrottle(db.Model):
     username: Mapped[str] = mapped_column(String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
-    last_failure_at: Mapped[datetime | None]
+    last_failure_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class RateLimitCounter(db.Model):
+    """One fixed-window counter of the sign-in rate limit (a client address and a window).
+
+    Kept in the database so that every app process counts against the same number.
+    """
+
+    __tablename__ = "rate_limit_counters"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    count: Mapped[int]
+    # Seconds since the epoch, as the rate-limit library reads and writes window ends.
+    expires_at: Mapped[float] = mapped_column(Float, index=True)

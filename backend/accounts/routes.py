@@ -6,6 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from backend.accounts import service
+from backend.accounts.rate_limit import SIGN_IN_SCOPE, refuse, sign_in_rate
 from backend.accounts.schemas import (
     DeviceQueryArgsSchema,
     DeviceSchema,
@@ -20,14 +21,18 @@ from backend.accounts.schemas import (
     UserUpdateSchema,
 )
 from backend.auth import current_device, current_user, login_required
-from backend.extensions import db
+from backend.extensions import db, limiter
 
 auth_blp = Blueprint("auth", __name__, url_prefix="/api/auth", description="Sign in and out with device tokens")
 devices_blp = Blueprint("devices", __name__, url_prefix="/api/devices", description="Signed-in devices")
 users_blp = Blueprint("users", __name__, url_prefix="/api/users", description="User administration (admins)")
+# Per client address, login and password change together: password guesses spread over many
+# usernames get past the per-username lockout, not past this.
+sign_in_limit = limiter.shared_limit(sign_in_rate, scope=SIGN_IN_SCOPE, on_breach=refuse)
 
 
 @auth_blp.route("/login", methods=["POST"])
+@sign_in_limit
 @auth_blp.doc(security=[])
 @auth_blp.arguments(LoginSchema)
 @auth_blp.response(200, TokenSchema)
@@ -59,13 +64,18 @@ def me():
 
 
 @auth_blp.route("/password", methods=["POST"])
+@sign_in_limit
 @login_required()
 @auth_blp.arguments(PasswordChangeSchema)
 @auth_blp.response(204)
 def change_password(args):
-    """Change your own password; your other devices are signed out."""
-    service.change_own_password(user=current_user(), device=current_device(), **args)
+    """Change your own password; your other devices are signed out.
+
+    A wrong current password counts toward the sign-in lockout of your username."""
+    error = service.change_own_password(user=current_user(), device=current_device(), **args)
     db.session.commit()
+    if error is not None:
+        raise error
 
 
 @devices_blp.route("")

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, or_, select
 
 from backend.accounts.models import ROLES, DeviceToken, LoginThrottle, User
 from backend.areas import service as areas_service
@@ -28,16 +28,26 @@ from backend.pagination import Page, decode_cursor, paginate
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 256
-USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.@-]{2,63}$")
-# Mainland mobile numbers: 11 digits starting 13-19.
-MOBILE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.@-]{2,63}\Z")
+# Mainland mobile numbers: 11 ASCII digits starting 13-19 (\d would also take fullwidth digits).
+MOBILE_PATTERN = re.compile(r"^1[3-9][0-9]{9}\Z")
 TOKEN_PREFIX = "zf_"
 # last_used_at is written at most this often, so reads do not turn into writes.
 TOUCH_INTERVAL = timedelta(minutes=1)
 
-_hasher = PasswordHasher()  # argon2id with the RFC 9106 low-memory parameters
-# Verified against when the username is unknown, so both cases take the same time.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+# Unknown names that fail are not audited one by one; each old throttle row a failure meets
+# (up to this many) is dropped as it is counted, so the table holds about one lock window.
+PRUNE_BATCH = 100
+
+
+def production_hasher() -> PasswordHasher:
+    """argon2id with RFC 9106's low-memory profile (3 passes, 64 MiB, 4 lanes), pinned here
+    rather than left to the library's default, which may change under an upgrade."""
+    return PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY)
+
+
+_hasher = production_hasher()
+_dummy: tuple[PasswordHasher, str] | None = None
 
 USER_FIELDS = ("username", "display_name", "phone", "roles", "area_code", "active")
 
@@ -73,6 +83,15 @@ def check_password(password: str) -> None:
 def hash_password(password: str) -> str:
     check_password(password)
     return _hasher.hash(password)
+
+
+def _dummy_hash() -> str:
+    """A hash by the hasher in use, verified against when the username is unknown, so that an
+    unknown name costs the same work as a wrong password."""
+    global _dummy
+    if _dummy is None or _dummy[0] is not _hasher:
+        _dummy = (_hasher, _hasher.hash(secrets.token_urlsafe(16)))
+    return _dummy[1]
 
 
 def _verify(password_hash: str, password: str) -> bool:
@@ -201,16 +220,29 @@ def set_password(*, actor: User | None, user_id: int, password: str) -> User:
     return user
 
 
-def change_own_password(*, user: User, device: DeviceToken, current_password: str, new_password: str) -> User:
-    """The user changes their password; their other devices are signed out."""
+def change_own_password(*, user: User, device: DeviceToken, current_password: str,
+                        new_password: str) -> AppError | None:
+    """The user changes their password; their other devices are signed out.
+
+    A wrong current password counts toward the username's sign-in lockout (a stolen token
+    must not be a way round it), and a locked username cannot change its password either.
+    That count must be committed though the answer is an error, so the error is returned.
+    """
+    check_password(new_password)
+    now = utcnow()
+    throttle = _throttle_for_update(user.username, now)
+    if throttle.locked_until is not None:
+        return _locked(throttle.locked_until - now)
     if not _verify(user.password_hash, current_password):
-        raise Forbidden("The current password is wrong.", reason="wrong_password",
-                        errors={"json": {"current_password": ["Wrong password."]}})
+        return _count_failure(throttle, user, now) or Forbidden(
+            "The current password is wrong.", reason="wrong_password",
+            errors={"json": {"current_password": ["Wrong password."]}})
+    db.session.delete(throttle)
     user.password_hash = hash_password(new_password)
     _revoke_all(user, actor=user, keep=device)
     audit_service.record(actor=user, action="user.change_password", entity="user", entity_id=user.id,
                          area_code=user.area_code)
-    return user
+    return None
 
 
 # --- tokens -------------------------------------------------------------------------
@@ -273,14 +305,16 @@ def login(*, username: str, password: str, device_name: str) -> LoginResult:
     """
     name = normalize_username(username)[:64]
     now = utcnow()
-    locked_until = db.session.scalar(select(LoginThrottle.locked_until).where(LoginThrottle.username == name))
-    if locked_until is not None and locked_until > now:
-        return LoginResult(error=_locked(locked_until - now))
+    throttle = _throttle_for_update(name, now)
+    if throttle.locked_until is not None:
+        return LoginResult(error=_locked(throttle.locked_until - now))
 
     user = db.session.scalar(select(User).where(User.username == name))
-    if not _verify(user.password_hash if user else _DUMMY_HASH, password) or user is None:
-        return LoginResult(error=_record_failure(name, user, now))
-    db.session.execute(delete(LoginThrottle).where(LoginThrottle.username == name))
+    # The hash is verified whether or not the user exists: an unknown name costs the same work.
+    if not _verify(user.password_hash if user else _dummy_hash(), password) or user is None:
+        return LoginResult(error=_count_failure(throttle, user, now) or
+                           Unauthorized("Wrong username or password.", reason="invalid_credentials"))
+    db.session.delete(throttle)
     if not user.active:
         return LoginResult(error=Forbidden("This account is deactivated; ask your administrator.",
                                            reason="account_inactive"))
@@ -292,30 +326,68 @@ def login(*, username: str, password: str, device_name: str) -> LoginResult:
     return LoginResult(token=token, device=device)
 
 
-def _record_failure(name: str, user: User | None, now: datetime) -> AppError:
+def _throttle_for_update(name: str, now: datetime) -> LoginThrottle:
+    """The name's throttle row, created if absent and locked to the end of the transaction.
+
+    Checking the lock, verifying the password and counting the failure are one step per
+    name: parallel guesses queue on this row, so with a threshold of N exactly N wrong
+    passwords are verified and every later guess is refused as locked. A served lock, or
+    failures older than the lock window, start the count again.
+    """
+    db.session.execute(upsert_statement(db.session, LoginThrottle).values(username=name, failures=0)
+                       .on_conflict_do_nothing(index_elements=[LoginThrottle.username]))
+    throttle = db.session.scalars(select(LoginThrottle).where(LoginThrottle.username == name)
+                                  .with_for_update().execution_options(populate_existing=True)).one()
+    if throttle.locked_until is not None and throttle.locked_until > now:
+        return throttle
+    window = timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+    if throttle.locked_until is not None or (throttle.last_failure_at is not None
+                                             and throttle.last_failure_at <= now - window):
+        throttle.failures, throttle.locked_until = 0, None
+    return throttle
+
+
+def _count_failure(throttle: LoginThrottle, user: User | None, now: datetime) -> TooManyRequests | None:
+    """Count a wrong password on the locked throttle row; the lock error once it reaches the threshold.
+
+    Failures of an existing account are audited one by one (the lockout bounds them). An
+    unknown name is audited once, when it locks, with its count: guessed names must not
+    grow the trail by a row a request.
+    """
     config = current_app.config
-    failures = _count_failure(name, now)
+    throttle.failures += 1
+    throttle.last_failure_at = now
     area_code = user.area_code if user else None
-    audit_service.record(actor=None, action="auth.login_failed", entity="login", entity_id=name,
-                         area_code=area_code, after={"failures": failures})
-    if failures < config["LOGIN_MAX_FAILURES"]:
-        return Unauthorized("Wrong username or password.", reason="invalid_credentials")
+    if user is not None:
+        audit_service.record(actor=None, action="auth.login_failed", entity="login", entity_id=throttle.username,
+                             area_code=area_code, after={"failures": throttle.failures})
+    db.session.flush()  # this row's new failure time first: it must not look stale to the prune
+    prune_login_throttles(now=now, limit=PRUNE_BATCH)
+    if throttle.failures < config["LOGIN_MAX_FAILURES"]:
+        return None
     lock = timedelta(minutes=config["LOGIN_LOCK_MINUTES"])
-    db.session.execute(update(LoginThrottle).where(LoginThrottle.username == name)
-                       .values(failures=0, locked_until=now + lock))
-    audit_service.record(actor=None, action="auth.locked", entity="login", entity_id=name,
-                         area_code=area_code, after={"locked_until": now + lock})
+    throttle.locked_until = now + lock
+    audit_service.record(actor=None, action="auth.locked", entity="login", entity_id=throttle.username,
+                         area_code=area_code, after={"failures": throttle.failures, "known": user is not None,
+                                                     "locked_until": throttle.locked_until})
     return _locked(lock)
 
 
-def _count_failure(name: str, now: datetime) -> int:
-    """Add one failure for this name in a single statement, so parallel guesses all count."""
-    statement = upsert_statement(db.session, LoginThrottle).values(username=name, failures=1, last_failure_at=now)
-    statement = statement.on_conflict_do_update(
-        index_elements=[LoginThrottle.username],
-        set_={"failures": LoginThrottle.failures + 1, "last_failure_at": now},
-    ).returning(LoginThrottle.failures)
-    return db.session.execute(statement, execution_options={"synchronize_session": False}).scalar_one()
+def prune_login_throttles(*, now: datetime | None = None, limit: int | None = None) -> int:
+    """Drop throttle rows that hold nothing: no lock in force, no failure within the lock window.
+
+    Rows another transaction holds are skipped (PostgreSQL), so pruning never waits on a sign-in.
+    Returns how many were dropped.
+    """
+    now = now or utcnow()
+    cutoff = now - timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+    stale = (select(LoginThrottle.username)
+             .where(LoginThrottle.last_failure_at < cutoff,
+                    or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now))
+             .order_by(LoginThrottle.last_failure_at).limit(limit).with_for_update(skip_locked=True))
+    result = db.session.execute(delete(LoginThrottle).where(LoginThrottle.username.in_(stale)),
+                                execution_options={"synchronize_session": False})
+    return result.rowcount
 
 
 def _locked(remaining: timedelta) -> TooManyRequests:

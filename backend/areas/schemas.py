@@ -7,7 +7,8 @@ from marshmallow import validate
 
 from backend.areas.models import LEVELS
 
-AREA_CODE = validate.Regexp(r"^\d{12}$", error="An area code has 12 digits.")
+# ASCII only: \d would also take "３" and "٣", and $ a trailing newline.
+AREA_CODE = validate.Regexp(r"^[0-9]{12}\Z", error="An area code has 12 digits 0-9.")
 
 
 class AreaSchema(ma.Schema):

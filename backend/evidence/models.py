@@ -80,7 +80,8 @@ class Blob(db.Model):
 
 
 class Upload(db.Model):
-    """A tus upload in progress. Its chunks live in storage under ``uploads/<id>/``."""
+    """A tus upload, of its creator alone. Its chunks live in storage under ``uploads/<id>/``;
+    ``chunks`` names those that count, and anything else under the prefix is swept with them."""
 
     __tablename__ = "uploads"
 

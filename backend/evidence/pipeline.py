@@ -2,8 +2,11 @@
 
 ``describe`` decodes each photo once, and for JPEG (nearly every phone photo) at the
 smallest DCT scale that still gives the display size, so a 12-megapixel photo never
-sits decoded at full size. The derivatives are written from fresh pixels and carry no
-EXIF or XMP: position and device details stay in the original alone.
+sits decoded at full size. Other formats decode at full size: before any pixel is
+decoded, the memory that takes is estimated and held to a budget. The derivatives are
+written from fresh pixels and carry no EXIF or XMP: position and device details stay in
+the original alone. Broken metadata is read as no metadata; only pixels that cannot be
+decoded reject a photo.
 """
 
 from __future__ import annotations
@@ -34,6 +37,22 @@ UPRIGHT = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4:
            8: Image.Transpose.ROTATE_90}
 GPS = ExifTags.GPS
 TAG = ExifTags.Base
+DECODE_MAX_BYTES = 256 * 1024 * 1024
+# Bytes a pixel takes while a photo is described, beyond the decoded image itself (1 byte a
+# pixel for L and P, 4 for RGB, RGBA and the rest, as Pillow stores them): the RGB copy a
+# mode other than RGB is converted or flattened into (with the alpha mask, and for P, LA
+# and PA an RGBA step first), the decoder's own buffers (libheif's planes; libwebp's
+# canvas and frame), and a quarter-size copy when the display size is reduced. Peaks
+# measured with getrusage stay within this estimate and a fixed 35 MiB (docs/evidence.md).
+CONVERSION_BYTES = {"RGB": 0, "RGBA": 5, "LA": 9, "PA": 9}
+OTHER_CONVERSION_BYTES = 4
+TRANSPARENT_PALETTE_BYTES = 9
+DECODER_BYTES = {"HEIF": 3, "WEBP": 11}
+REDUCTION_BYTES = 1
+# What Pillow's decoders and its TIFF reader raise on bytes that are not what they claim
+# (their own error classes, or Python's on a truncated structure).
+DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError, TypeError, struct.error,
+                 ZeroDivisionError, Image.DecompressionBombError)
 
 
 class PhotoRejected(Exception):
@@ -59,7 +78,8 @@ class Described:
         return {"width": self.width, "height": self.height, "mime": self.mime, "phash": self.phash, **self.exif}
 
 
-def describe(data: bytes, *, max_bytes: int, max_pixels: int) -> Described:
+def describe(data: bytes, *, max_bytes: int, max_pixels: int, max_decode_bytes: int = DECODE_MAX_BYTES
+             ) -> Described:
     """Check and describe a photo; PhotoRejected when it is not one the server keeps."""
     if not data:
         raise PhotoRejected("empty", "The file is empty (0 bytes); take or choose the photo again.")
@@ -75,25 +95,26 @@ def describe(data: bytes, *, max_bytes: int, max_pixels: int) -> Described:
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise PhotoRejected("too_many_pixels", "The image declares more pixels than any photo has "
                                 "(a decompression bomb).") from None
-        except (OSError, SyntaxError, ValueError) as exc:
+        except DECODE_ERRORS as exc:
             raise PhotoRejected("corrupt", f"The photo cannot be read ({exc}).") from None
         with image:
-            return _describe_open(image, data, max_pixels)
+            return _describe_open(image, data, max_pixels, max_decode_bytes)
 
 
-def _describe_open(image: Image.Image, data: bytes, max_pixels: int) -> Described:
+def _describe_open(image: Image.Image, data: bytes, max_pixels: int, max_decode_bytes: int) -> Described:
     stored_width, stored_height = image.size
     if stored_width * stored_height > max_pixels:
         raise PhotoRejected("too_many_pixels", f"The image has {stored_width}×{stored_height} pixels; at most "
                             f"{max_pixels // 1_000_000} megapixels are accepted.")
-    exif = image.getexif()
+    _plan_decode(image, max_decode_bytes)
+    exif = _exif(image)
     orientation = _orientation(exif)
     swapped = orientation in (5, 6, 7, 8)
     width, height = (stored_height, stored_width) if swapped else (stored_width, stored_height)
     mime = _mime(image, data)
     try:
         display = _display_pixels(image)
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except DECODE_ERRORS as exc:
         raise PhotoRejected("corrupt", f"The photo's pixels cannot be decoded ({exc}); "
                             "the file may be cut short. Send it again.") from None
     if orientation in UPRIGHT:
@@ -108,12 +129,26 @@ def _describe_open(image: Image.Image, data: bytes, max_pixels: int) -> Describe
         display=_jpeg(display, DISPLAY_QUALITY, icc), thumb=_jpeg(thumb, THUMB_QUALITY, icc))
 
 
-def _display_pixels(image: Image.Image) -> Image.Image:
-    """The pixels, decoded no larger than the display size needs, in RGB, at most DISPLAY_EDGE."""
+def _plan_decode(image: Image.Image, max_decode_bytes: int) -> None:
+    """Choose the decode size; PhotoRejected when decoding would take more memory than allowed.
+
+    Runs before the EXIF is read: for a PNG, Pillow decodes every pixel to find an eXIf
+    chunk after the image data.
+    """
     scale = DISPLAY_EDGE / max(image.size)
     if image.format == "JPEG" and scale < 1:
         # libjpeg decodes at 1/2, 1/4 or 1/8 scale directly: the decode is the resize.
         image.draft("RGB", (math.ceil(image.width * scale), math.ceil(image.height * scale)))
+    needed = decode_bytes(image)
+    if needed > max_decode_bytes:
+        mib = 1024 * 1024
+        raise PhotoRejected("too_many_pixels", f"Decoding this {image.format} image of {image.width}×{image.height} "
+                            f"pixels ({image.mode}) would take about {needed // mib} MiB; at most "
+                            f"{max_decode_bytes // mib} MiB are allowed. Send it as a JPEG, or smaller.")
+
+
+def _display_pixels(image: Image.Image) -> Image.Image:
+    """The pixels (decoded at the size ``_plan_decode`` chose) in RGB, at most DISPLAY_EDGE."""
     image.load()
     pixels = _rgb(image)
     # Pillow's bilinear filter widens with the scale, so shrinking stays antialiased; after the
@@ -123,11 +158,23 @@ def _display_pixels(image: Image.Image) -> Image.Image:
     return pixels
 
 
+def decode_bytes(image: Image.Image) -> int:
+    """About how many bytes describing the opened, not yet loaded, image at its current size takes."""
+    stored = 1 if image.mode in ("1", "L", "P") else 2 if image.mode.startswith("I;16") else 4
+    if image.mode == "P" and "transparency" in image.info:
+        conversion = TRANSPARENT_PALETTE_BYTES
+    else:
+        conversion = CONVERSION_BYTES.get(image.mode, OTHER_CONVERSION_BYTES)
+    per_pixel = stored + conversion + DECODER_BYTES.get(image.format or "", 0) + REDUCTION_BYTES
+    return image.width * image.height * per_pixel
+
+
 def _rgb(image: Image.Image) -> Image.Image:
     if image.mode == "RGB":
         return image
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
+        # An RGBA image is pasted as it is: a converted copy would double the decoded size.
+        rgba = image if image.mode == "RGBA" else image.convert("RGBA")
         background = Image.new("RGB", rgba.size, (255, 255, 255))
         background.paste(rgba, mask=rgba.getchannel("A"))
         return background
@@ -163,6 +210,21 @@ def _looks_like(data: bytes) -> str:
 
 
 # --- EXIF ----------------------------------------------------------------------------
+
+def _exif(image: Image.Image) -> Image.Exif:
+    """The image's EXIF, or none when its EXIF block is broken.
+
+    The block comes from the phone untouched; a broken one (a PNG eXIf chunk or a WebP
+    EXIF chunk that is not TIFF) says nothing about the pixels, so the photo is kept
+    without it rather than refused. Pillow's TIFF reader raises a range of errors here.
+    """
+    try:
+        exif = image.getexif()
+        dict(exif)  # the first IFD is read lazily; read it here, where a failure is caught
+        return exif
+    except DECODE_ERRORS:
+        return Image.Exif()
+
 
 def _orientation(exif: Image.Exif) -> int:
     value = exif.get(TAG.Orientation)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC
 from email.utils import format_datetime
 
@@ -22,6 +24,7 @@ from backend.evidence.schemas import (
     VisitEvidenceSchema,
 )
 from backend.extensions import db
+from backend.headers import header_number
 
 photos_blp = Blueprint("photos", __name__, url_prefix="/api/photos", description="Photo evidence 照片")
 blobs_blp = Blueprint("blobs", __name__, url_prefix="/api/blobs", description="Bytes the server already holds")
@@ -29,7 +32,11 @@ uploads_blp = Blueprint("uploads", __name__, url_prefix="/api/uploads",
                         description="Resumable photo uploads (tus 1.0: creation, creation-with-upload, "
                                     "expiration, checksum, termination)")
 
-IMMUTABLE = "private, max-age=31536000, immutable"
+# A field phone is often shared: an image may stay in its browser cache but is shown again only
+# after the server has checked the reader (If-None-Match: a 304 costs no bytes). An original, with
+# its EXIF, is not written to the cache at all.
+REVALIDATE = "private, no-cache"
+NO_STORE = "no-store"
 ERROR = {"description": "Error", "content": {"application/json": {"schema": ErrorSchema}}}
 BINARY = {"schema": {"type": "string", "format": "binary"}}
 
@@ -66,8 +73,9 @@ def get_photo(photo_id):
 def get_photo_file(photo_id, variant):
     data, mime, etag = service.read_variant(actor=current_user(), photo_id=photo_id, variant=variant)
     db.session.commit()  # the audit entry of an original's read
-    headers = {"ETag": etag, "Cache-Control": IMMUTABLE, "X-Content-Type-Options": "nosniff"}
-    if etag in request.headers.get("If-None-Match", ""):
+    headers = {"ETag": etag, "Cache-Control": NO_STORE if variant == "original" else REVALIDATE,
+               "X-Content-Type-Options": "nosniff"}
+    if request.if_none_match.contains(etag.strip('"')):
         return Response(status=304, headers=headers)
     return Response(data, mimetype=mime, headers=headers)
 
@@ -76,8 +84,9 @@ def get_photo_file(photo_id, variant):
 
 @blobs_blp.route("/<sha256>", methods=["HEAD"])
 @login_required()
-@blobs_blp.doc(summary="200 when the server already holds these bytes: skip the upload; your photos that "
-                       "name them are linked", responses={200: {"description": "Held"}, 404: ERROR})
+@blobs_blp.doc(summary="200 when a live photo you can see holds these bytes: skip the upload; your photos "
+                       "that name them are linked. 404 otherwise (also when only another area holds them): "
+                       "upload them", responses={200: {"description": "Held"}, 404: ERROR})
 def head_blob(sha256):
     if not SHA256.regex.match(sha256):
         raise BadRequest("The path must end in a SHA-256: 64 lowercase hexadecimal digits.", reason="bad_sha256")
@@ -118,9 +127,10 @@ def _int_header(name: str, *, required: bool) -> int | None:
         if required:
             raise BadRequest(f"The {name} header is required.", reason="header_missing")
         return None
-    if not value.isdigit() or len(value) > 15:
-        raise BadRequest(f"{name} must be a whole number of bytes.", reason="bad_header")
-    return int(value)
+    number = header_number(value, max_digits=15)
+    if number is None:
+        raise BadRequest(f"{name} must be a whole number of bytes in digits 0-9.", reason="bad_header")
+    return number
 
 
 def _chunk() -> bytes | None:
@@ -137,6 +147,17 @@ def _state(upload: Upload) -> dict[str, str]:
     return headers
 
 
+@contextmanager
+def _restart_committed() -> Iterator[None]:
+    """An upload that went back to byte 0 is committed so before its error is answered: the
+    client's next HEAD says 0, and the dropped chunks are deleted after that commit."""
+    try:
+        yield
+    except uploads.Restarted:
+        db.session.commit()
+        raise
+
+
 @uploads_blp.route("", methods=["OPTIONS"])
 @uploads_blp.doc(summary="What this tus server supports", security=[],
                  responses={204: {"description": "Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm"}})
@@ -148,11 +169,14 @@ def options_uploads():
 @login_required()
 @uploads_blp.doc(summary="Start an upload (Upload-Length; Upload-Metadata with photo_id and sha256; optionally "
                          "the first chunk as application/offset+octet-stream)",
-                 responses={201: {"description": "Created: Location is the upload's URL"}, "default": ERROR})
+                 responses={201: {"description": "Created: Location is the upload's URL"},
+                            403: {"description": "Not the author of the photo's record (`not_author`)"},
+                            "default": ERROR})
 def create_upload():
-    upload = uploads.create(actor=current_user(), length=_int_header("Upload-Length", required=False),
-                            metadata=request.headers.get("Upload-Metadata", ""), first_chunk=_chunk(),
-                            checksum=request.headers.get("Upload-Checksum"))
+    with _restart_committed():
+        upload = uploads.create(actor=current_user(), length=_int_header("Upload-Length", required=False),
+                                metadata=request.headers.get("Upload-Metadata", ""), first_chunk=_chunk(),
+                                checksum=request.headers.get("Upload-Checksum"))
     headers = {"Location": url_for("uploads.upload", upload_id=upload.id, _external=True), **_state(upload)}
     db.session.commit()
     return Response(status=201, headers=headers)
@@ -161,9 +185,14 @@ def create_upload():
 @uploads_blp.route("/<upload_id>", methods=["HEAD", "PATCH", "DELETE"], endpoint="upload")
 @login_required()
 @uploads_blp.doc(summary="HEAD: where the upload stands (Upload-Offset). PATCH: the next chunk at Upload-Offset "
-                         "(application/offset+octet-stream, optional Upload-Checksum). DELETE: stop it.",
+                         "(application/offset+octet-stream, optional Upload-Checksum). DELETE: stop it. "
+                         "Only the user who created the upload; anyone else gets 404.",
                  responses={200: {"description": "Upload-Offset, Upload-Length, Upload-Expires"},
-                            204: {"description": "Chunk stored, or upload terminated"}, "default": ERROR})
+                            204: {"description": "Chunk stored, or upload terminated"},
+                            460: {"description": "The chunk does not match Upload-Checksum (`checksum_mismatch`, "
+                                                 "chunk discarded), or the whole file not the photo's SHA-256 "
+                                                 "(`sha256_mismatch`, the upload starts again from byte 0)"},
+                            "default": ERROR})
 def upload(upload_id):
     actor = current_user()
     if request.method == "HEAD":
@@ -176,8 +205,10 @@ def upload(upload_id):
     data = _chunk()
     if data is None:
         raise uploads.NotUploadData("A chunk is sent as Content-Type: application/offset+octet-stream.")
-    updated = uploads.append(actor=actor, upload_id=upload_id, offset=_int_header("Upload-Offset", required=True),
-                             data=data, checksum=request.headers.get("Upload-Checksum"))
+    with _restart_committed():
+        updated = uploads.append(actor=actor, upload_id=upload_id,
+                                 offset=_int_header("Upload-Offset", required=True), data=data,
+                                 checksum=request.headers.get("Upload-Checksum"))
     headers = _state(updated)
     db.session.commit()
     return Response(status=204, headers=headers)

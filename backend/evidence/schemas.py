@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
+from flask import g, has_request_context
 from marshmallow import validate
 
 from backend.evidence.models import PHASES, PHOTO_STATUSES, RECORD_TYPES
+from backend.evidence.view import photo_as_seen
 from backend.hotspots.schemas import InspectionSchema
 from backend.pagination import PageArgsSchema, page_schema
 from backend.records.schemas import RecordOutSchema, accuracy_field, lat_field, lon_field
 from backend.visits.schemas import VisitSchema
 
+# Read from the file: where and with what it was taken.
+CAPTURE = {"description": "From the file's EXIF; for reviewers and the photo's author, null for anyone else"}
 SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="sha256 is 64 lowercase hexadecimal digits.")
 
 
@@ -52,19 +58,26 @@ class PhotoSchema(RecordOutSchema):
     width = ma.fields.Integer(required=True, allow_none=True, metadata={"description": "Upright, in pixels"})
     height = ma.fields.Integer(required=True, allow_none=True)
     mime = ma.fields.String(required=True, allow_none=True)
-    exif_lat = ma.fields.Float(required=True, allow_none=True)
-    exif_lon = ma.fields.Float(required=True, allow_none=True)
-    exif_alt_m = ma.fields.Float(required=True, allow_none=True)
+    exif_lat = ma.fields.Float(required=True, allow_none=True, metadata=CAPTURE)
+    exif_lon = ma.fields.Float(required=True, allow_none=True, metadata=CAPTURE)
+    exif_alt_m = ma.fields.Float(required=True, allow_none=True, metadata=CAPTURE)
     exif_taken_at = ma.fields.String(required=True, allow_none=True,
                                      metadata={"description": "ISO 8601 as the camera wrote it, with its offset "
                                                               "when the file has one"})
-    make = ma.fields.String(required=True, allow_none=True)
-    model = ma.fields.String(required=True, allow_none=True)
-    software = ma.fields.String(required=True, allow_none=True)
+    make = ma.fields.String(required=True, allow_none=True, metadata=CAPTURE)
+    model = ma.fields.String(required=True, allow_none=True, metadata=CAPTURE)
+    software = ma.fields.String(required=True, allow_none=True, metadata=CAPTURE)
     phash = ma.fields.String(required=True, allow_none=True, metadata={"description": "64-bit perceptual hash, hex"})
     flags = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Dict(), required=True,
-                           metadata={"description": "Verification flags: code -> the numbers behind it"})
+                           metadata={"description": "Verification flags: code -> the numbers behind it. A photo "
+                                                    "named in reused/near_duplicate whose record is outside your "
+                                                    "area shows as {\"in_another_area\": true}, without ids"})
     flag_count = ma.fields.Integer(required=True)
+
+    @ma.post_dump(pass_original=True)
+    def _as_seen(self, data: dict[str, Any], photo: Any, **_kwargs: Any) -> dict[str, Any]:
+        # One body for everyone would hand other areas' ids and the camera's details to all.
+        return photo_as_seen(viewer=g.get("user") if has_request_context() else None, photo=photo, row=data)
 
 
 class PhotoQueryArgsSchema(PageArgsSchema):

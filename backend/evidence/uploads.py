@@ -1,11 +1,17 @@
 """Resumable photo uploads, tus 1.0 (https://tus.io/protocols/resumable-upload).
 
 An upload's state is a database row and its chunks are storage objects
-(``uploads/<id>/<offset>``), never process memory: after a restart, or on another app
-process, the same upload resumes where it stopped. A chunk is written to storage before
-the offset that counts it is committed, so a crash between the two only means the
-client sends that chunk again. When the last byte arrives the chunks are joined and
-handed to ``evidence.service.ingest``, and removed.
+(``uploads/<id>/<offset>-<random>``), never process memory: after a restart, or on
+another app process, the same upload resumes where it stopped. A chunk is written to
+storage before the offset that counts it is committed, so a crash between the two only
+means the client sends that chunk again; each write has a key of its own, so the chunk
+of a request that failed is never mistaken for the one the row names. Objects are
+removed by the upload's prefix, and only after the commit that stops naming them.
+
+An upload belongs to the user who created it, who must be the author of the photo's
+record. When the last byte arrives the whole file's SHA-256 is checked against the
+photo's: bytes that differ fail the upload (it starts again from byte 0) and never
+change the photo; bytes that match go to ``evidence.service.ingest``.
 """
 
 from __future__ import annotations
@@ -22,12 +28,13 @@ from typing import TYPE_CHECKING
 from flask import current_app
 from sqlalchemy import delete, select
 
-from backend.errors import AppError, BadRequest, Conflict, NotFound
+from backend.errors import AppError, BadRequest, Conflict, Forbidden, NotFound
 from backend.evidence import service as evidence_service
-from backend.evidence.models import Upload
+from backend.evidence.models import Photo, Upload
 from backend.extensions import db
 from backend.models_base import utcnow
-from backend.storage import get_storage
+from backend.records import service as records_service
+from backend.storage import delete_after_commit, get_storage
 
 if TYPE_CHECKING:
     from backend.accounts.models import User
@@ -64,6 +71,23 @@ class TooLarge(AppError):
     reason = "too_large"
 
 
+class Restarted(AppError):
+    """The upload went back to byte 0 and its chunks are dropped; the route commits that before answering."""
+
+
+class FileMismatch(Restarted):
+    # tus's status for bytes that do not match the checksum the client announced; unlike 409,
+    # tus clients do not retry it on their own, so a phone does not resend the same bad file at once.
+    status = 460
+    reason = "sha256_mismatch"
+
+
+class ChunksLost(Restarted):
+    # 409: a tus client asks with HEAD, finds offset 0 and sends the file again on its own.
+    status = 409
+    reason = "upload_restarted"
+
+
 def parse_metadata(header: str) -> dict[str, str]:
     """``Upload-Metadata``: comma-separated ``key base64value`` pairs."""
     values: dict[str, str] = {}
@@ -95,6 +119,7 @@ def create(*, actor: User, length: int | None, metadata: str, first_chunk: bytes
     if not SHA256.match(sha256):
         raise BadRequest("Upload-Metadata must carry sha256 (64 hexadecimal digits).", reason="bad_metadata")
     photo = evidence_service.get_photo(actor=actor, photo_id=photo_id)
+    _check_author(actor, photo)
     if sha256 != photo.sha256:
         raise Conflict(f"This photo was attached with SHA-256 {photo.sha256}, not {sha256}.", reason="sha256_differs")
     if length != photo.bytes:
@@ -110,36 +135,58 @@ def create(*, actor: User, length: int | None, metadata: str, first_chunk: bytes
 
 
 def get(*, actor: User, upload_id: str, lock: bool = False) -> Upload:
-    """The upload; 404 when unknown or its photo is outside the actor's area, 410 when expired."""
+    """The actor's own upload; 404 when unknown, someone else's or outside the actor's area; 410 when expired."""
+    return _load(actor, upload_id, lock=lock)[0]
+
+
+def _load(actor: User, upload_id: str, *, lock: bool) -> tuple[Upload, Photo]:
     query = select(Upload).where(Upload.id == upload_id)
     upload = db.session.scalars(query.with_for_update() if lock else query).one_or_none()
-    if upload is None:
+    # Someone else's upload answers as an unknown one: its URL tells them nothing.
+    if upload is None or upload.created_by_id != actor.id:
         raise NotFound("No such upload; start a new one.", reason="upload_unknown")
-    evidence_service.get_photo(actor=actor, photo_id=upload.photo_id)
+    photo = evidence_service.get_photo(actor=actor, photo_id=upload.photo_id)
     if upload.completed_at is None and upload.expires_at <= utcnow():
         raise Gone("This upload expired and its bytes were dropped; start a new one.")
-    return upload
+    return upload, photo
+
+
+def _check_author(actor: User, photo: Photo) -> None:
+    """Only the author of the photo's record sends its bytes: a reviewer or a colleague may not change evidence."""
+    record = records_service.find(evidence_service.PARENTS[photo.record_type], photo.record_id)
+    if record is None or record.created_by_id != actor.id:
+        raise Forbidden(f"Only the author of this photo's {photo.record_type} may upload its bytes.",
+                        reason="not_author")
 
 
 def append(*, actor: User, upload_id: str, offset: int, data: bytes, checksum: str | None) -> Upload:
-    """Add a chunk at ``offset``; the last one completes the upload and ingests the photo."""
+    """Add a chunk at ``offset``; the last one completes the upload and ingests the photo.
+
+    Restarted (after the upload went back to byte 0) when the whole file is not the photo's.
+    """
     _verify_checksum(data, checksum)
-    upload = get(actor=actor, upload_id=upload_id, lock=True)
+    upload, photo = _load(actor, upload_id, lock=True)
+    _check_author(actor, photo)
     if offset != upload.offset:
         raise Conflict(f"Upload-Offset {offset} is not where this upload stands ({upload.offset}); "
                        "ask with HEAD and resume from there.", reason="offset_mismatch")
     if upload.offset + len(data) > upload.length:
         raise BadRequest(f"This chunk goes past Upload-Length {upload.length}.", reason="past_length")
     if data:
-        key = f"uploads/{upload.id}/{offset:012d}"
+        key = f"{prefix(upload.id)}{offset:012d}-{secrets.token_hex(4)}"
         get_storage().put(key, data)
         upload.chunks = [*upload.chunks, key]
         upload.offset += len(data)
         upload.expires_at = _expiry()
     if upload.offset == upload.length and upload.completed_at is None:
-        _complete(actor, upload)
+        _complete(actor, upload, photo)
     db.session.flush()
     return upload
+
+
+def prefix(upload_id: str) -> str:
+    """The storage folder of an upload's chunks."""
+    return f"uploads/{upload_id}/"
 
 
 def _verify_checksum(data: bytes, checksum: str | None) -> None:
@@ -157,13 +204,31 @@ def _verify_checksum(data: bytes, checksum: str | None) -> None:
         raise ChecksumMismatch("The chunk does not match its Upload-Checksum; it was discarded. Send it again.")
 
 
-def _complete(actor: User, upload: Upload) -> None:
+def _complete(actor: User, upload: Upload, photo: Photo) -> None:
     storage = get_storage()
-    data = b"".join(storage.get(key) for key in upload.chunks)
-    photo = evidence_service.get_photo(actor=actor, photo_id=upload.photo_id)
+    try:
+        data = b"".join(storage.get(key) for key in upload.chunks)
+    except KeyError:
+        _restart(upload)
+        raise ChunksLost("Part of this upload is missing on the server; it starts again from byte 0. "
+                         "Ask with HEAD and send the photo again.") from None
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != photo.sha256:
+        # The photo keeps waiting for its bytes: only the right file changes it.
+        _restart(upload)
+        raise FileMismatch(f"The file received has SHA-256 {digest}, not the {photo.sha256} the photo was "
+                           "attached with; it was discarded and the upload starts again from byte 0. "
+                           "Send the photo's file again.")
     evidence_service.ingest(actor=actor, photo=photo, data=data)
     upload.completed_at = utcnow()
     _drop_chunks(upload)
+
+
+def _restart(upload: Upload) -> None:
+    _drop_chunks(upload)
+    upload.offset = 0
+    upload.expires_at = _expiry()
+    db.session.flush()
 
 
 def terminate(*, actor: User, upload_id: str) -> None:
@@ -175,9 +240,12 @@ def terminate(*, actor: User, upload_id: str) -> None:
 
 
 def _drop_chunks(upload: Upload) -> None:
-    storage = get_storage()
-    for key in upload.chunks:
-        storage.delete(key)
+    """Every object under the upload's prefix goes once this transaction commits.
+
+    By prefix, not by the row's list: a chunk whose request failed after writing it is
+    named by no row.
+    """
+    delete_after_commit(db.session, {*get_storage().keys(prefix(upload.id)), *upload.chunks})
     upload.chunks = []
 
 
@@ -186,8 +254,15 @@ def _expiry() -> datetime:
 
 
 def expire_old(*, limit: int | None = None, now: datetime | None = None) -> int:
-    """Remove uploads past their expiry (unfinished ones with their bytes); returns how many."""
-    query = select(Upload).where(Upload.expires_at <= (now or utcnow())).order_by(Upload.expires_at)
+    """Remove uploads past their expiry (unfinished ones with their bytes); returns how many.
+
+    The full pass (no ``limit``, as ``zoufang storage expire-uploads`` runs it) also removes
+    chunks that no upload row names, left by a request whose commit failed.
+    """
+    now = now or utcnow()
+    if limit is None:
+        sweep_orphans(now=now)
+    query = select(Upload).where(Upload.expires_at <= now).order_by(Upload.expires_at)
     expired = list(db.session.scalars(query.limit(limit) if limit else query))
     for upload in expired:
         _drop_chunks(upload)
@@ -198,3 +273,23 @@ def expire_old(*, limit: int | None = None, now: datetime | None = None) -> int:
             db.session.expunge(upload)
     return len(expired)
 
+
+def sweep_orphans(*, now: datetime | None = None) -> int:
+    """Delete upload chunks older than the expiry whose upload has no row; returns how many objects.
+
+    Only chunks older than an upload's lifetime: a younger one may belong to a request
+    whose row is not committed yet.
+    """
+    cutoff = (now or utcnow()) - timedelta(hours=current_app.config["UPLOAD_EXPIRY_HOURS"])
+    storage = get_storage()
+    by_upload: dict[str, list[str]] = {}
+    for key in storage.keys("uploads/", older_than=cutoff):
+        by_upload.setdefault(key.split("/")[1], []).append(key)
+    if not by_upload:
+        return 0
+    live = set(db.session.scalars(select(Upload.id).where(Upload.id.in_(list(by_upload)))))
+    orphans = [key for upload_id, keys in by_upload.items() if upload_id not in live for key in keys]
+    # No row names these: deleting them now cannot leave a row without its bytes.
+    for key in orphans:
+        storage.delete(key)
+    return len(orphans)

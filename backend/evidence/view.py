@@ -1,8 +1,13 @@
-"""The evidence view of one visit or inspection: what a supervisor weighs before ruling on it.
+"""What a viewer is shown of photo evidence.
 
-The record, its target (the household visited, the hotspot inspected), the record's own
-device fix, and each live photo with its flags, its positions (EXIF, the phone's fix at
-capture) and the geodesic distances between all of them.
+``record_evidence``: the evidence view of one visit or inspection, what a supervisor weighs
+before ruling on it. The record, its target (the household visited, the hotspot inspected),
+the record's own device fix, and each live photo with its flags, its positions (EXIF, the
+phone's fix at capture) and the geodesic distances between all of them.
+
+``photo_as_seen``: one photo as a given viewer may see it, wherever a photo is shown (the
+API's photo bodies, the evidence view, sync pulls). Flags are stored once, for everyone;
+this is where they are cut to what the viewer may know.
 """
 
 from __future__ import annotations
@@ -27,6 +32,45 @@ from backend.visits import service as visits_service
 
 REVIEWED: dict[str, EntitySpec] = {"visit": visits_service.SPEC, "inspection": hotspots_service.INSPECTION}
 Point = tuple[float, float]
+# Where and with what a photo was taken, read from its file: for reviewers and its author.
+CAPTURE_FIELDS = ("exif_lat", "exif_lon", "exif_alt_m", "make", "model", "software")
+# Flags whose details name other photos, and the list that holds them.
+NAMING_FLAGS = {"reused": "also_on", "near_duplicate": "photos"}
+ELSEWHERE = {"in_another_area": True}
+
+
+def photo_as_seen(*, viewer: User | None, photo: Photo, row: dict[str, Any]) -> dict[str, Any]:
+    """``row``, the photo's fields as JSON, cut to what ``viewer`` may see (None: the command line).
+
+    Capture details (EXIF position, camera, software) go to reviewers and to the photo's
+    author, whose phone holds the file anyway. A flag naming a photo of a record outside the
+    viewer's area names no ids: it says ``{"in_another_area": true}``.
+    """
+    full = viewer is None or viewer.has_role(*REVIEWER_ROLES) or viewer.id == photo.created_by_id
+    if not full:
+        row.update({name: None for name in CAPTURE_FIELDS if name in row})
+    if row.get("flags"):
+        row["flags"] = {code: _details_seen(viewer, code, details, full) for code, details in row["flags"].items()}
+    return row
+
+
+def _details_seen(viewer: User | None, code: str, details: dict[str, Any], full: bool) -> dict[str, Any]:
+    if code == "edited" and not full:
+        return {}  # the software's name is a capture detail
+    key = NAMING_FLAGS.get(code)
+    if key is None:
+        return details
+    return {**details, key: [_named(viewer, entry) for entry in details.get(key, [])]}
+
+
+def _named(viewer: User | None, entry: dict[str, Any]) -> dict[str, Any]:
+    area_code = entry.get("area_code")
+    if area_code is None:  # flags computed before entries kept the other photo's area
+        other = db.session.get(Photo, uuid.UUID(entry["photo_id"]))
+        area_code = other.area_code if other is not None else None
+    if area_code is None or not records_service.visible(viewer, area_code):
+        return dict(ELSEWHERE)
+    return {name: value for name, value in entry.items() if name != "area_code"}
 
 
 def record_evidence(*, actor: User, record_type: str, record_id: uuid.UUID) -> dict[str, Any]:

@@ -191,7 +191,10 @@ def _visit_rows(actor: User, conditions: list[ColumnElement[bool]], zone: ZoneIn
                     User.display_name, Visit.kind, Visit.concerns, Visit.satisfaction, Visit.follow_up_due,
                     Visit.review_status)
              .join(Area, Area.code == Visit.area_code).join(User, User.id == Visit.created_by_id)
-             .outerjoin(Household, Household.id == Visit.household_id)
+             # A household that has left the actor's area (moved to another village) is not theirs
+             # to read: its head and address stay blank, as if it had no household.
+             .outerjoin(Household, (Household.id == Visit.household_id)
+                        & areas_service.scope_clause(actor, Household.area_code))
              .where(*conditions).order_by(Area.path, Visit.visited_at, Visit.id))
     number = 0
     for batch in _streamed(query):

@@ -25,6 +25,7 @@ LIFECYCLE = {
 # Accepting a rectification (or refusing it) is a supervisor's act.
 SUPERVISOR_STEPS = {("acceptance_requested", "closed"), ("acceptance_requested", "rectifying")}
 WRITER_ROLES = ("inspector", "supervisor", "admin")
+SUPERVISOR_ROLES = ("supervisor", "admin")
 
 
 def _prepare_hotspot(actor: User, record: Hotspot | None, fields: dict[str, Any]) -> dict[str, Any]:
@@ -36,6 +37,11 @@ def _prepare_hotspot(actor: User, record: Hotspot | None, fields: dict[str, Any]
         except NotFound:
             raise RecordError("validation", "responsible_user_id: no such user in your area.",
                               field="responsible_user_id") from None
+    if (record is not None and "deadline" in fields and fields["deadline"] != record.deadline
+            and not actor.has_role(*SUPERVISOR_ROLES)):
+        # The deadline is what overdue and the rectification rate are measured against: the
+        # team that lists a hotspot proposes it, only a supervisor moves it.
+        raise RecordError("forbidden", "Only a supervisor changes a hotspot's deadline.", field="deadline")
     status = fields.get("status")
     if record is None:
         if status not in (None, "listed"):
@@ -45,9 +51,16 @@ def _prepare_hotspot(actor: User, record: Hotspot | None, fields: dict[str, Any]
         if status not in LIFECYCLE[record.status]:
             raise RecordError("invalid_transition", f"A hotspot cannot go from {record.status} to {status}; "
                               f"next: {', '.join(sorted(LIFECYCLE[record.status]))}.", field="status")
-        if (record.status, status) in SUPERVISOR_STEPS and not actor.has_role("supervisor", "admin"):
+        if (record.status, status) in SUPERVISOR_STEPS and not actor.has_role(*SUPERVISOR_ROLES):
             raise RecordError("forbidden", "Only a supervisor accepts or refuses a rectification.", field="status")
     return fields
+
+
+def _check_hotspot_delete(actor: User, record: Hotspot) -> None:
+    # A hotspot still listed may be a mistaken entry its team removes; once work on it has
+    # begun, deleting it would erase a rectification from the record.
+    if record.status != "listed" and not actor.has_role(*SUPERVISOR_ROLES):
+        raise RecordError("forbidden", f"This hotspot is {record.status}: only a supervisor deletes it now.")
 
 
 def _prepare_inspection(actor: User, record: Inspection | None, fields: dict[str, Any]) -> dict[str, Any]:
@@ -67,6 +80,7 @@ HOTSPOT = EntitySpec(
     name="hotspot", plural="hotspots", model=Hotspot, schema=HotspotFieldsSchema,
     required=("area_code", "name", "category"),
     create_roles=WRITER_ROLES, edit_roles=WRITER_ROLES, prepare=_prepare_hotspot, status_field="status",
+    check_delete=_check_hotspot_delete,
 )
 
 INSPECTION = EntitySpec(

@@ -17,7 +17,8 @@ HOUSEHOLD_AREA_LEVELS = ("village", "grid")
 
 def _prepare(actor: User, record: Household | None, fields: dict[str, Any]) -> dict[str, Any]:
     area = areas_service.find_area(fields["area_code"]) if "area_code" in fields else None
-    if area is not None and area.level not in HOUSEHOLD_AREA_LEVELS:
+    # An area outside the actor's is answered by the scope check alone, whatever its level.
+    if area is not None and areas_service.in_scope(actor, area) and area.level not in HOUSEHOLD_AREA_LEVELS:
         raise RecordError("validation", f"A household belongs to a village or grid, not a {area.level}.",
                           field="area_code")
     return fields

@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 from backend.auth import current_user, login_required
 from backend.errors import PreconditionRequired
 from backend.extensions import db
+from backend.headers import header_number
 from backend.records import service
 from backend.records.schemas import RecordQueryArgsSchema, ReviewSchema
 from backend.records.service import EntitySpec, RecordError, rest_writer
@@ -25,10 +26,10 @@ def if_match_version() -> int:
     header = request.headers.get("If-Match", "").strip()
     if not header:
         raise PreconditionRequired("Send If-Match with the ETag of the version you edited.")
-    value = header.removeprefix("W/").strip('"')
-    if not value.isdigit() or len(value) > 9:
+    version = header_number(header.removeprefix("W/").strip('"'), max_digits=9)
+    if version is None:
         raise RecordError("stale_version", f"If-Match {header} names no version of this record.")
-    return int(value)
+    return version
 
 
 def with_etag(record: Any, status: int = 200) -> tuple[Any, int, dict[str, str]]:

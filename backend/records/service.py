@@ -34,9 +34,22 @@ REVIEWER_ROLES = ("supervisor", "admin")
 # A ruling the author must act on or accept comes with its reason.
 NEEDS_REASON = ("returned", "rejected")
 RECORD_CACHE = "records"
+# A ruling moves a record's review_status only along this table (docs/supervision.md shows it);
+# the way back to pending is the author's change, written by the server (``resubmit_after_author_change``).
+REVIEW_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "pending": ("approved", "rejected", "returned"),
+    "approved": ("returned", "rejected"),  # a supervisor withdrawing an approval, with a reason
+    "returned": (),                         # waits for the author's change
+    "rejected": (),
+}
+# Ruled statuses an author's change sends back to pending.
+RESUBMITTED_FROM = ("approved", "rejected", "returned")
+RECORD_LOCKS = "records_locked"
+# "scope" is only ever an area_code the actor may not write: a record outside the actor's area
+# answers "not_found", word for word as a missing one.
 HTTP_STATUS = {"validation": 422, "scope": 404, "not_found": 404, "deleted": 404, "forbidden": 403,
-               "forbidden_field": 403, "id_conflict": 409, "invalid_transition": 409, "stale_version": 412,
-               "bad_version": 422, "unknown_type": 422, "result_expired": 410}
+               "forbidden_field": 403, "own_record": 403, "id_conflict": 409, "invalid_transition": 409,
+               "stale_version": 412, "bad_version": 422, "unknown_type": 422, "result_expired": 410}
 
 
 class RecordError(AppError):
@@ -66,6 +79,10 @@ class EntitySpec:
     prepare: Callable[[User, Any, dict[str, Any]], dict[str, Any]] | None = None
     time_field: str = "updated_at"              # what since/until filter on
     status_field: str | None = None             # what ?status= filters on
+    # (actor, record) before a delete; raises RecordError when this actor may not delete it
+    check_delete: Callable[[User, Any], None] | None = None
+    # (viewer, record, row) -> the pulled row cut to what this viewer may see
+    shown: Callable[[User, Any, dict[str, Any]], dict[str, Any]] | None = None
     fields: tuple[str, ...] = field(default=())
     loader: ma.Schema = field(default=None, repr=False)  # type: ignore[assignment]
 
@@ -116,8 +133,18 @@ def get_record(spec: EntitySpec, *, actor: User, record_id: uuid.UUID, include_d
     """The record, or NotFound when absent, deleted or outside the actor's area."""
     record = find(spec, record_id)
     if record is None or (record.deleted and not include_deleted) or not visible(actor, record.area_code):
-        raise NotFound(f"No {spec.name} {record_id} in your area.")
+        raise NotFound(not_found_message(spec, record_id))
     return record
+
+
+def not_found_message(spec: EntitySpec, record_id: uuid.UUID) -> str:
+    # The one message for a record that is missing, deleted or outside the actor's area:
+    # a foreign record must not be told apart from one that never existed.
+    return f"No {spec.name} {record_id} in your area."
+
+
+def not_found(spec: EntitySpec, record_id: uuid.UUID) -> RecordError:
+    return RecordError("not_found", not_found_message(spec, record_id))
 
 
 def visible(actor: User | None, area_code: str) -> bool:
@@ -127,7 +154,7 @@ def visible(actor: User | None, area_code: str) -> bool:
 
 def find(spec: EntitySpec, record_id: uuid.UUID) -> Any | None:
     """The record with this id, also when it was created earlier in this transaction and not
-    yet flushed (a sync push flushes once, at its end)."""
+    yet flushed (a sync push flushes once, at its end). A read: it takes no lock."""
     cache = db.session.info.setdefault(RECORD_CACHE, {})
     key = (spec.name, record_id)
     if key not in cache:
@@ -135,22 +162,47 @@ def find(spec: EntitySpec, record_id: uuid.UUID) -> Any | None:
     return cache[key]
 
 
-def preload(spec: EntitySpec, record_ids: Iterable[uuid.UUID]) -> None:
-    """Read these records in one query, remembering which do not exist, for ``find``."""
+def find_for_update(spec: EntitySpec, record_id: uuid.UUID) -> Any | None:
+    """The record, locked until commit: what every read-modify-write starts from."""
+    preload(spec, [record_id], lock=True)
+    return find(spec, record_id)
+
+
+def preload(spec: EntitySpec, record_ids: Iterable[uuid.UUID], *, lock: bool = False) -> None:
+    """Read these records in one query, remembering which do not exist, for ``find``.
+
+    ``lock``: SELECT … FOR UPDATE in id order, re-reading rows already in the session. On
+    PostgreSQL a writer that waited for the lock then sees the winner's committed row, so
+    its version check (412) or field merge is made against the winner, never against what it
+    read before. Callers locking several kinds lock them in one fixed kind order (the sync
+    push's), so two transactions take their locks in the same order. SQLite ignores FOR
+    UPDATE: its single writer already serialises writes.
+    """
     cache = db.session.info.setdefault(RECORD_CACHE, {})
-    wanted = {record_id for record_id in record_ids if (spec.name, record_id) not in cache}
+    locked = db.session.info.setdefault(RECORD_LOCKS, set())
+    done = locked if lock else cache
+    wanted = {record_id for record_id in record_ids if (spec.name, record_id) not in done}
     if not wanted:
         return
-    cache.update({(spec.name, record_id): None for record_id in wanted})
-    for record in db.session.scalars(select(spec.model).where(spec.model.id.in_(wanted))):
-        cache[(spec.name, record.id)] = record
+    query = select(spec.model).where(spec.model.id.in_(wanted))
+    if lock:
+        query = query.order_by(spec.model.id).with_for_update().execution_options(populate_existing=True)
+    found = {record.id: record for record in db.session.scalars(query)}
+    for record_id in wanted:
+        key = (spec.name, record_id)
+        # A record created earlier in this transaction is not in the table yet: keep it.
+        if found.get(record_id) is not None or cache.get(key) is None:
+            cache[key] = found.get(record_id)
+        if lock:
+            locked.add(key)
 
 
 @event.listens_for(Session, "after_commit")
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_records(session: Session, *_args: Any) -> None:
-    # Another transaction may create or change them from now on.
+    # Another transaction may create or change them from now on, and the locks are gone.
     session.info.pop(RECORD_CACHE, None)
+    session.info.pop(RECORD_LOCKS, None)
 
 
 def list_records(spec: EntitySpec, *, actor: User, area: str | None = None, since: datetime | None = None,
@@ -288,19 +340,27 @@ def _log(spec: EntitySpec, record: Any, prev_area_code: str | None = None) -> No
 def create(spec: EntitySpec, *, actor: User, writer: str, record_id: uuid.UUID,
            fields: Mapping[str, Any]) -> Any:
     """A new record with a client-chosen id; ``fields`` as ``clean`` returns them."""
-    check_may_write(spec, actor, None)
-    cleaned = _prepared(spec, actor, None, dict(fields))
-    _check_area(actor, cleaned["area_code"])
+    cleaned = _checked_create(spec, actor, fields)
     record = spec.model(**_with_defaults(spec.model, {
         **cleaned, "id": record_id, "version": 1, "deleted": False, "created_by_id": actor.id,
         "updated_by_id": actor.id, "field_versions": {name: [1, writer] for name in cleaned}}))
     db.session.add(record)
     db.session.info.setdefault(RECORD_CACHE, {})[(spec.name, record_id)] = record
+    # Nobody else sees the row before commit; a concurrent create of the same id fails on insert.
+    db.session.info.setdefault(RECORD_LOCKS, set()).add((spec.name, record_id))
     _log(spec, record)
     audit_service.record(actor=actor, action=f"{spec.name}.create", entity=spec.name, entity_id=record_id,
                          area_code=record.area_code, after=cleaned)
     _written(spec, record, cleaned)
     return record
+
+
+def _checked_create(spec: EntitySpec, actor: User, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of a create after every check that does not look at the id."""
+    check_may_write(spec, actor, None)
+    cleaned = _prepared(spec, actor, None, dict(fields))
+    _check_area(actor, cleaned["area_code"])
+    return cleaned
 
 
 def _with_defaults(model: type, values: dict[str, Any]) -> dict[str, Any]:
@@ -322,17 +382,32 @@ def create_once(spec: EntitySpec, *, actor: User, writer: str, record_id: uuid.U
                 fields: Mapping[str, Any]) -> tuple[Any, bool]:
     """Create, or return the existing record when the same create is replayed.
 
-    Returns (record, created). A different payload under an existing id is a 409.
+    Returns (record, created). A different payload under an existing id is a 409; so is any
+    payload under the id of a record outside the actor's area, after the same checks as a
+    create: nothing in the answer tells such a record from a visible one.
     """
-    existing = find(spec, record_id)
+    existing = find_for_update(spec, record_id)
     if existing is None:
         return create(spec, actor=actor, writer=writer, record_id=record_id, fields=fields), True
-    cleaned = _prepared(spec, actor, None, dict(fields))
+    cleaned = _checked_create(spec, actor, fields)
     same = (not existing.deleted and visible(actor, existing.area_code)
             and all(_same(getattr(existing, name), value) for name, value in cleaned.items()))
     if not same:
         raise RecordError("id_conflict", f"A different {spec.name} already has the id {record_id}.")
     return existing, False
+
+
+def _writable(spec: EntitySpec, actor: User, record_id: uuid.UUID) -> Any:
+    """The record, locked, for a change: not_found when missing or outside the actor's area."""
+    record = find_for_update(spec, record_id)
+    if record is None or not visible(actor, record.area_code):
+        raise not_found(spec, record_id)
+    return record
+
+
+def _stale(spec: EntitySpec, base_version: int | None, record: Any, then: str) -> RecordError:
+    return RecordError("stale_version", f"The {spec.name} changed since version {base_version}; it is now "
+                       f"version {record.version}. {then}")
 
 
 def update(spec: EntitySpec, *, actor: User, writer: str, record_id: uuid.UUID, fields: Mapping[str, Any],
@@ -342,16 +417,14 @@ def update(spec: EntitySpec, *, actor: User, writer: str, record_id: uuid.UUID, 
     ``strict`` (REST, If-Match): ``base_version`` must be the current version or the
     write is stale (412). Otherwise (sync): fields changed by another writer since
     ``base_version`` and also changed here are conflicts, which this later write wins;
-    other fields merge.
+    other fields merge. Either way against the row as the last committed writer left it:
+    it is read under a lock held until commit.
     """
-    record = find(spec, record_id)
-    if record is None or not visible(actor, record.area_code):
-        raise RecordError("not_found" if record is None else "scope", f"No {spec.name} {record_id} in your area.")
+    record = _writable(spec, actor, record_id)
     if record.deleted:
         raise RecordError("deleted", f"This {spec.name} was deleted; it cannot be changed.")
     if strict and base_version != record.version:
-        raise RecordError("stale_version", f"The {spec.name} changed since version {base_version}; it is now "
-                          f"version {record.version}. Reload it and apply your change again.")
+        raise _stale(spec, base_version, record, "Reload it and apply your change again.")
     if base_version is not None and base_version > record.version:
         raise RecordError("bad_version", f"base_version {base_version} is newer than the server's {record.version}.")
     check_may_write(spec, actor, record)
@@ -366,16 +439,46 @@ def update(spec: EntitySpec, *, actor: User, writer: str, record_id: uuid.UUID, 
     conflicts = [{"field": name, "server_value": audit_service.jsonable(getattr(record, name)),
                   "server_version": record.field_versions[name][0]}
                  for name in sorted(by_others & set(changed))]
-    # The return loop: a record a supervisor returned goes back to review when its author
-    # changes it after seeing the return (an offline edit that crossed the ruling leaves it
-    # returned: the phone learns of the return on its next pull). The status moves in this same
-    # version, written by the server, not by the author; the comment and reviewer stay as history.
-    resubmitted = (spec.reviewed and record.review_status == "returned" and record.created_by_id == actor.id
-                   and base >= record.field_versions.get("review_status", [0])[0])
-    _apply(spec, record, changed, actor=actor, writer=writer, action="update",
-           server={"review_status": "pending"} if resubmitted else None)
+    # The author's change goes back to review in this same version (see _resubmits for the
+    # offline edit that crossed the ruling); the comment and reviewer stay as history.
+    server = {"review_status": "pending"} if _resubmits(spec, record, actor, base) else None
+    _apply(spec, record, changed, actor=actor, writer=writer, action="update", server=server)
     status = "conflict" if conflicts else ("merged" if by_others else "applied")
     return WriteOutcome(status, record, conflicts)
+
+
+def _resubmits(spec: EntitySpec, record: Any, actor: User, base: int | None) -> bool:
+    """Whether the author's change of ``record`` sends it back to review.
+
+    ``base`` is the version the change was made on (None: made on the current one). An
+    approval covers the content it saw, so any later change of the author's undoes it. A
+    return or rejection is undone only by a change made after it (base at least the ruling's
+    version): an offline edit that crossed it did not answer it, and the phone learns of the
+    ruling on its next pull.
+    """
+    if not (spec.reviewed and record.created_by_id == actor.id and record.review_status in RESUBMITTED_FROM):
+        return False
+    ruled_at = record.field_versions.get("review_status", [0])[0]
+    return record.review_status == "approved" or base is None or base >= ruled_at
+
+
+def resubmit_after_author_change(spec: EntitySpec, record: Any, *, actor: User, writer: str) -> bool:
+    """Send a ruled record back to review after its author changed it outside its fields.
+
+    For changes that are not a field write of the record itself (its author attaching or
+    deleting a photo): when ``actor`` is the author and the record is approved, rejected or
+    returned, ``review_status`` becomes ``pending`` as a server-written field in one new
+    version, audited as ``<kind>.resubmit`` and logged for sync. Returns whether it did.
+    Field writes go through ``update``, which does the same within the write's own version.
+    """
+    if not (spec.reviewed and record.created_by_id == actor.id):
+        return False
+    # The status is read under the lock: a ruling committed meanwhile is the one undone.
+    record = find_for_update(spec, record.id)
+    if record is None or record.deleted or not _resubmits(spec, record, actor, None):
+        return False
+    _apply(spec, record, {}, actor=actor, writer=writer, action="resubmit", server={"review_status": "pending"})
+    return True
 
 
 def _apply(spec: EntitySpec, record: Any, changed: dict[str, Any], *, actor: User, writer: str,
@@ -400,38 +503,51 @@ def _apply(spec: EntitySpec, record: Any, changed: dict[str, Any], *, actor: Use
 
 def delete(spec: EntitySpec, *, actor: User, writer: str, record_id: uuid.UUID,
            base_version: int | None = None, strict: bool = False) -> Any | None:
-    """Soft-delete. Deleting what is already deleted, or was never created, changes nothing."""
-    record = find(spec, record_id)
-    if record is None:
+    """Soft-delete. Deleting what is already deleted, or was never created, changes nothing.
+
+    ``strict`` (REST): a missing, deleted or foreign record is 404. Otherwise (sync) a
+    foreign record answers as a missing one: None, nothing done.
+    """
+    record = find_for_update(spec, record_id)
+    if record is None or not visible(actor, record.area_code) or (strict and record.deleted):
         if strict:
-            raise NotFound(f"No {spec.name} {record_id} in your area.")
+            raise NotFound(not_found_message(spec, record_id))
         return None
-    if not visible(actor, record.area_code):
-        raise RecordError("scope", f"No {spec.name} {record_id} in your area.")
     if record.deleted:
-        if strict:
-            raise NotFound(f"No {spec.name} {record_id} in your area.")
         return record
     if strict and base_version != record.version:
-        raise RecordError("stale_version", f"The {spec.name} changed since version {base_version}; "
-                          f"it is now version {record.version}.")
+        raise _stale(spec, base_version, record, "Reload it before deleting it.")
     check_may_write(spec, actor, record)
+    if spec.check_delete:
+        spec.check_delete(actor, record)
     _apply(spec, record, {"deleted": True}, actor=actor, writer=writer, action="delete")
     return record
 
 
 def review(spec: EntitySpec, *, actor: User, writer: str, record_id: uuid.UUID, base_version: int | None,
            review_status: str, review_comment: str | None) -> Any:
-    """A supervisor's ruling: the only way review fields change."""
+    """A supervisor's ruling: the only way review fields change, along REVIEW_TRANSITIONS."""
     if not actor.has_role(*REVIEWER_ROLES):
         raise RecordError("forbidden", "Only a supervisor reviews records.")
-    record = get_record(spec, actor=actor, record_id=record_id)
+    record = find_for_update(spec, record_id)
+    if record is None or record.deleted or not visible(actor, record.area_code):
+        raise NotFound(not_found_message(spec, record_id))
     if base_version != record.version:
-        raise RecordError("stale_version", f"The {spec.name} changed since version {base_version}; it is now "
-                          f"version {record.version}. Look at it again before ruling.")
+        raise _stale(spec, base_version, record, "Look at it again before ruling.")
+    if record.created_by_id == actor.id:
+        raise RecordError("own_record", f"You wrote this {spec.name}: another supervisor rules on it.")
     if review_status not in REVIEW_STATUSES:
         raise RecordError("validation", f"review_status must be one of {', '.join(REVIEW_STATUSES)}.",
                           field="review_status")
+    allowed = REVIEW_TRANSITIONS[record.review_status]
+    if review_status not in allowed:
+        then = (f"it may become {' or '.join(allowed)}" if allowed
+                else "it goes back to pending when its author changes it, and is ruled on then")
+        message = f"This {spec.name} is {record.review_status}; {then}."
+        # The status as data too, so a client names it without reading the English message.
+        raise RecordError("invalid_transition", message, field="review_status",
+                          errors={"json": {"review_status": [message]},
+                                  "current": {"review_status": record.review_status}})
     if review_status in NEEDS_REASON and not (review_comment or "").strip():
         # The author reads the comment on the phone: a return without one cannot be acted on.
         raise RecordError("validation", f"Say why the {spec.name} is {review_status}: the author reads the "

@@ -11,7 +11,7 @@ from backend.pagination import ID_RANGE, PageArgsSchema, page_schema
 from backend.records.schemas import Instant
 
 RECORD_TYPES = ("visit", "inspection")
-SKIP_REASONS = ("not_found", "not_pending", "stale_version", "flagged")
+SKIP_REASONS = ("not_found", "not_pending", "stale_version", "own_record", "flagged", "photos_not_stored")
 MAX_BULK = 200
 
 

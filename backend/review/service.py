@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, String, and_, case, exists, func, literal, or_, select, union_all
@@ -46,9 +46,15 @@ class QueueCursor:
 
     @classmethod
     def parse(cls, text: str) -> QueueCursor:
-        flag_count, at, record_type, record_id = text.split("|")
-        cursor = cls(int(flag_count), datetime.fromisoformat(at), record_type, uuid.UUID(record_id))
-        if cursor.at.tzinfo is None or record_type not in SPECS or not 0 <= cursor.flag_count <= 2**62:
+        """The cursor ``str()`` wrote; ValueError or OverflowError for anything else."""
+        flag_count, at_text, record_type, record_id = text.split("|")
+        at = datetime.fromisoformat(at_text)
+        if at.tzinfo is None or record_type not in SPECS:
+            raise ValueError(text)
+        # Record times are compared in UTC, where 0001-01-01T00:00+14:00 does not exist:
+        # astimezone raises OverflowError for it here rather than in the query.
+        cursor = cls(int(flag_count), at.astimezone(UTC), record_type, uuid.UUID(record_id))
+        if not 0 <= cursor.flag_count <= 2**62:
             raise ValueError(text)
         return cursor
 
@@ -162,21 +168,35 @@ def _flag_codes(actor: User, items: list[dict[str, Any]]) -> dict[tuple[str, uui
 
 # --- bulk approval ------------------------------------------------------------------
 
-def _flagged(actor: User, items: list[dict[str, Any]]) -> set[tuple[str, uuid.UUID]]:
-    """Which of these records have a live photo with at least one flag."""
+def _photo_states(actor: User, items: list[dict[str, Any]]) -> tuple[set[tuple[str, uuid.UUID]],
+                                                                       set[tuple[str, uuid.UUID]]]:
+    """Which of these records have a live photo with a flag, and which one whose bytes are not stored.
+
+    A photo still on the phone has not been checked: no flag on it means unchecked, not clean.
+    """
     wanted = or_(*(and_(Photo.record_type == kind, Photo.record_id.in_(
         [item["id"] for item in items if item["record_type"] == kind])) for kind in SPECS))
-    query = (select(Photo.record_type, Photo.record_id).distinct()
-             .where(wanted, Photo.deleted.is_(False), Photo.flag_count > 0,
-                    areas_service.scope_clause(actor, Photo.area_code)))
-    return {(kind, record_id) for kind, record_id in db.session.execute(query)}
+    query = (select(Photo.record_type, Photo.record_id, func.max(Photo.flag_count),
+                    func.sum(case((Photo.status == "stored", 0), else_=1)))
+             .where(wanted, Photo.deleted.is_(False), areas_service.scope_clause(actor, Photo.area_code))
+             .group_by(Photo.record_type, Photo.record_id))
+    flagged, unstored = set(), set()
+    for kind, record_id, most_flags, not_stored in db.session.execute(query):
+        if most_flags:
+            flagged.add((kind, record_id))
+        if not_stored:
+            unstored.add((kind, record_id))
+    return flagged, unstored
 
 
 def bulk_approve(*, actor: User, items: list[dict[str, Any]]) -> dict[str, Any]:
-    """Approve each pending, unchanged, unflagged record; say why each other one was skipped."""
+    """Approve each pending, unchanged, unflagged record whose photos have all arrived and which the
+    actor did not write; say why each other one was skipped."""
+    # Locked in the sync push's kind order: an author's concurrent edit waits for this ruling,
+    # or this one sees the edit's new version and skips the record as stale.
     for kind, spec in SPECS.items():
-        records_service.preload(spec, [item["id"] for item in items if item["record_type"] == kind])
-    flagged = _flagged(actor, items)
+        records_service.preload(spec, [item["id"] for item in items if item["record_type"] == kind], lock=True)
+    flagged, unstored = _photo_states(actor, items)
     writer = records_service.rest_writer(actor)
     outcomes = []
     for item in items:
@@ -189,8 +209,12 @@ def bulk_approve(*, actor: User, items: list[dict[str, Any]]) -> dict[str, Any]:
             reason = "not_pending"
         elif record.version != item["version"]:
             reason = "stale_version"
+        elif record.created_by_id == actor.id:
+            reason = "own_record"
         elif (spec.name, record.id) in flagged:
             reason = "flagged"
+        elif (spec.name, record.id) in unstored:
+            reason = "photos_not_stored"
         else:
             records_service.review(spec, actor=actor, writer=writer, record_id=record.id,
                                    base_version=item["version"], review_status="approved", review_comment=None)

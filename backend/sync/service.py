@@ -91,25 +91,41 @@ def push(*, actor: User, client_id: uuid.UUID, mutations: list[dict[str, Any]], 
 
 
 def _preload(mutations: list[dict[str, Any]]) -> None:
-    """Read the records a push names, one query per kind, instead of one per mutation."""
-    wanted: dict[str, set[uuid.UUID]] = defaultdict(set)
+    """Lock the records a push writes and read those it refers to: one query per kind.
+
+    The locks are taken kind by kind in SPECS order and by id within a kind, the same order in
+    every push, so two pushes wait for each other instead of deadlocking. A record another push
+    changed meanwhile is read as that push committed it: the merge is computed against it.
+    """
+    locked: dict[str, set[uuid.UUID]] = defaultdict(set)
+    read: dict[str, set[uuid.UUID]] = defaultdict(set)
     for mutation in mutations:
         entity = str(mutation.get("type")).partition(".")[0]
-        try:
-            record_id = uuid.UUID(str(mutation.get("record_id")))
-        except ValueError:
+        record_id = _uuid(mutation.get("record_id"))
+        if entity not in BY_NAME or record_id is None:
             continue
-        if entity in BY_NAME:
-            wanted[entity].add(record_id)
-            fields = mutation.get("fields")
-            household_id = fields.get("household_id") if entity == "visit" and isinstance(fields, dict) else None
-            if isinstance(household_id, str):
-                try:
-                    wanted["household"].add(uuid.UUID(household_id))
-                except ValueError:
-                    pass
-    for entity, record_ids in wanted.items():
+        locked[entity].add(record_id)
+        fields = mutation.get("fields") if isinstance(mutation.get("fields"), dict) else {}
+        if entity == "visit" and (household_id := _uuid(fields.get("household_id"))):
+            read["household"].add(household_id)
+        # A photo attached by its author can send its ruled record back to review.
+        parent = fields.get("record_type") if entity == "photo" else None
+        if parent in BY_NAME and (parent_id := _uuid(fields.get("record_id"))):
+            locked[parent].add(parent_id)
+    for spec in SPECS:
+        if locked.get(spec.name):
+            records_service.preload(spec, locked[spec.name], lock=True)
+    for entity, record_ids in read.items():
         records_service.preload(BY_NAME[entity], record_ids)
+
+
+def _uuid(value: Any) -> uuid.UUID | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
 
 
 def _lock_client(actor: User, client_id: uuid.UUID) -> SyncClient:
@@ -167,10 +183,14 @@ def _apply(actor: User, writer: str, mutation: dict[str, Any]) -> dict[str, Any]
             photo = evidence_service.attach(actor=actor, writer=writer, photo_id=record_id, fields=fields)
             return _result(mutation_id, "applied", photo)
         base_version = mutation.get("base_version")
-        if records_service.find(spec, record_id) is None:
+        existing = records_service.find_for_update(spec, record_id)
+        if existing is None or not records_service.visible(actor, existing.area_code):
+            # A record outside the actor's area answers as a missing one: a change of it is
+            # not_found, a create under its id the id_conflict of any clash.
             if base_version:
-                raise RecordError("not_found", f"No {spec.name} {record_id} on the server to change.")
-            record = records_service.create(spec, actor=actor, writer=writer, record_id=record_id, fields=fields)
+                raise records_service.not_found(spec, record_id)
+            record, _created = records_service.create_once(spec, actor=actor, writer=writer, record_id=record_id,
+                                                           fields=fields)
             return _result(mutation_id, "applied", record)
         outcome = records_service.update(spec, actor=actor, writer=writer, record_id=record_id, fields=fields,
                                          base_version=base_version, strict=False)
@@ -273,7 +293,8 @@ def _page_of(spec: EntitySpec, actor: User, ids: set[uuid.UUID]) -> dict[str, li
             if record.deleted or not records_service.visible(actor, record.area_code):
                 deleted.append(str(record.id))
             else:
-                upserted.append({name: jsonable(getattr(record, name)) for name in names})
+                row = {name: jsonable(getattr(record, name)) for name in names}
+                upserted.append(spec.shown(actor, record, row) if spec.shown else row)
     return {"upserted": upserted, "deleted": deleted}
 
 

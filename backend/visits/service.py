@@ -20,16 +20,28 @@ def _prepare(actor: User, record: Visit | None, fields: dict[str, Any]) -> dict[
         categories_service.check("visit_kind", fields["kind"], "kind")
     for index, concern in enumerate(fields.get("concerns") or []):
         categories_service.check("dispute_type", concern["category"], f"concerns.{index}.category")
-    if fields.get("household_id") is not None:
-        try:
-            household = get_record(households_service.SPEC, actor=actor, record_id=fields["household_id"])
-        except NotFound:
-            raise RecordError("validation", f"household_id: no household {fields['household_id']} in your area.",
-                              field="household_id") from None
+    # The visit's area is its household's: checked whenever either side of the pair is written,
+    # so that an area change alone cannot take a visit away from where its household lives.
+    household_id = fields["household_id"] if "household_id" in fields else getattr(record, "household_id", None)
+    if household_id is not None and ("household_id" in fields or "area_code" in fields):
+        household = _household(actor, household_id, named="household_id" in fields)
         area_code = fields.setdefault("area_code", record.area_code if record else household.area_code)
         if area_code != household.area_code:
-            raise RecordError("validation", "area_code must be the household's area.", field="area_code")
+            raise RecordError("validation", f"area_code must be the household's area ({household.area_code}); "
+                              "to record a visit elsewhere, leave household_id out.", field="area_code")
     return fields
+
+
+def _household(actor: User, household_id: Any, *, named: bool) -> Any:
+    """The visit's household in the actor's scope, or a validation error on the field being written."""
+    try:
+        return get_record(households_service.SPEC, actor=actor, record_id=household_id)
+    except NotFound:
+        if named:
+            raise RecordError("validation", f"household_id: no household {household_id} in your area.",
+                              field="household_id") from None
+        raise RecordError("validation", "This visit's household is no longer in your area, so the visit's area "
+                          "cannot change.", field="area_code") from None
 
 
 SPEC = EntitySpec(

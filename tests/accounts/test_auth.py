@@ -6,9 +6,10 @@ import hashlib
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from backend.accounts.models import DeviceToken, LoginThrottle
+from backend.audit.models import AuditEvent
 from backend.models_base import utcnow
 from tests.factories import PASSWORD, bearer, make_user, token_for
 from tests.test_app import assert_error
@@ -196,3 +197,131 @@ def test_change_own_password_signs_out_the_other_devices(client, tree):
     assert client.get("/api/auth/me", headers=bearer(phone)).status_code == 200
     assert_error(client.get("/api/auth/me", headers=bearer(tablet)), 401)
     assert login(client, "wang", "a-new-long-password").status_code == 200
+
+
+def change_password(client, token, current, new="a-new-long-password"):
+    return client.post("/api/auth/password", headers=bearer(token),
+                       json={"current_password": current, "new_password": new})
+
+
+def test_wrong_current_passwords_count_toward_the_lockout(client, db, tree):
+    make_user("wang", tree.V1)
+    token = login(client, "wang").get_json()["token"]
+    for _ in range(4):
+        assert assert_error(change_password(client, token, "not-my-password"), 403)["reason"] == "wrong_password"
+    locked = change_password(client, token, "not-my-password")
+    assert assert_error(locked, 429)["reason"] == "account_locked"
+    assert 14 * 60 < int(locked.headers["Retry-After"]) <= 15 * 60
+    # Locked: the right current password changes nothing, and sign-in waits too.
+    assert assert_error(change_password(client, token, PASSWORD), 429)["reason"] == "account_locked"
+    assert assert_error(login(client, "wang"), 429)["reason"] == "account_locked"
+    db.session.get(LoginThrottle, "wang").locked_until = utcnow() - timedelta(seconds=1)
+    db.session.flush()
+    assert login(client, "wang", "a-new-long-password").status_code == 401  # the password never changed
+    assert change_password(client, token, PASSWORD).status_code == 204
+
+
+def test_sign_in_failures_and_password_change_failures_share_one_count(client, tree):
+    make_user("wang", tree.V1)
+    token = login(client, "wang").get_json()["token"]
+    for _ in range(3):
+        login(client, "wang", "wrong-password")
+    change_password(client, token, "not-my-password")
+    assert assert_error(login(client, "wang", "wrong-password"), 429)["reason"] == "account_locked"
+
+
+def test_failures_older_than_the_lock_window_are_forgotten(client, db, tree):
+    make_user("wang", tree.V1)
+    for _ in range(4):
+        login(client, "wang", "wrong-password")
+    db.session.get(LoginThrottle, "wang").last_failure_at = utcnow() - timedelta(minutes=16)
+    db.session.flush()
+    for _ in range(4):
+        assert assert_error(login(client, "wang", "wrong-password"), 401)["reason"] == "invalid_credentials"
+    assert db.session.get(LoginThrottle, "wang").failures == 4
+
+
+def test_unknown_usernames_cost_the_same_hashing_as_a_wrong_password(client, tree, hasher):
+    make_user("wang", tree.V1)
+    login(client, "wang", "wrong-password")
+    assert hasher.verified == 1
+    login(client, "nobody", "wrong-password")
+    assert hasher.verified == 2
+
+
+def test_the_unknown_name_hash_costs_what_a_users_hash_costs():
+    from argon2 import extract_parameters
+
+    from backend.accounts import service as accounts_service
+
+    user_hash = accounts_service.hash_password("a-long-password")
+    assert extract_parameters(accounts_service._dummy_hash()) == extract_parameters(user_hash)
+
+
+def audit_actions(db, username):
+    rows = db.session.execute(select(AuditEvent.action, AuditEvent.after).where(AuditEvent.entity_id == username)
+                              .order_by(AuditEvent.id)).all()
+    return [(action, (after or {}).get("failures")) for action, after in rows]
+
+
+def test_failures_of_unknown_names_are_audited_once_a_lock_with_their_count(client, db, tree):
+    make_user("wang", tree.V1)
+    for _ in range(7):
+        login(client, "wang", "wrong-password")
+        login(client, "nobody", "wrong-password")
+        login(client, f"sprayed{_}", "wrong-password")
+    assert audit_actions(db, "wang") == [("auth.login_failed", n) for n in range(1, 6)] + [("auth.locked", 5)]
+    assert audit_actions(db, "nobody") == [("auth.locked", 5)]
+    assert all(audit_actions(db, f"sprayed{n}") == [] for n in range(7))
+
+
+def test_throttle_rows_that_hold_nothing_are_pruned_as_failures_come(client, db, tree):
+    now = utcnow()
+    old, recent = now - timedelta(minutes=16), now - timedelta(minutes=5)
+    db.session.add_all([LoginThrottle(username=f"old{n}", failures=1, last_failure_at=old) for n in range(150)])
+    db.session.add_all([
+        LoginThrottle(username="recent", failures=2, last_failure_at=recent),
+        LoginThrottle(username="locked", failures=5, last_failure_at=old, locked_until=now + timedelta(minutes=1)),
+    ])
+    db.session.flush()
+    login(client, "someone", "wrong-password")
+    # One failure drops at most a batch; the next drops the rest.
+    assert db.session.scalar(select(func.count()).select_from(LoginThrottle)) == 150 + 3 - 100
+    login(client, "someone", "wrong-password")
+    names = set(db.session.scalars(select(LoginThrottle.username)))
+    assert names == {"recent", "locked", "someone"}
+
+
+def test_token_last_use_is_written_at_most_once_a_minute(client, db, tree):
+    token = token_for(make_user("wang", tree.V1))
+    device = db.session.scalar(select(DeviceToken))
+    recently = utcnow() - timedelta(seconds=30)
+    device.last_used_at = recently
+    db.session.flush()
+    for _ in range(3):
+        assert client.get("/api/auth/me", headers=bearer(token)).status_code == 200
+    db.session.expire_all()
+    assert db.session.scalar(select(DeviceToken.last_used_at)) == recently
+    db.session.scalar(select(DeviceToken)).last_used_at = utcnow() - timedelta(seconds=61)
+    db.session.flush()
+    client.get("/api/auth/me", headers=bearer(token))
+    db.session.expire_all()
+    assert utcnow() - db.session.scalar(select(DeviceToken.last_used_at)) < timedelta(seconds=5)
+
+
+def test_prune_command_drops_what_holds_nothing(cli, db, tree):
+    from backend.accounts.models import RateLimitCounter
+
+    now = utcnow()
+    db.session.add_all([
+        LoginThrottle(username="old", failures=1, last_failure_at=now - timedelta(minutes=16)),
+        LoginThrottle(username="recent", failures=1, last_failure_at=now - timedelta(minutes=1)),
+        RateLimitCounter(key="LIMITER/203.0.113.7/sign-in/30/1/minute", count=3, expires_at=now.timestamp() - 1),
+        RateLimitCounter(key="LIMITER/203.0.113.8/sign-in/30/1/minute", count=3, expires_at=now.timestamp() + 30),
+    ])
+    db.session.commit()
+    result = cli.invoke(args=["users", "prune-sign-ins"])
+    assert result.exit_code == 0, result.output
+    assert "Dropped 1 login-throttle rows and 1 ended rate-limit windows." in result.output
+    assert set(db.session.scalars(select(LoginThrottle.username))) == {"recent"}
+    assert [c.key for c in db.session.scalars(select(RateLimitCounter))] == ["LIMITER/203.0.113.8/sign-in/30/1/minute"]

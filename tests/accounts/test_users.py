@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from argon2 import PasswordHasher, Type
+from argon2 import Type
 
 from backend.accounts import service as accounts_service
 from backend.accounts.models import User
@@ -38,8 +38,13 @@ def test_admin_creates_a_user_who_can_sign_in(client, db, tree, admin):
     assert login.status_code == 200
 
 
-def test_production_hasher_is_argon2id():
-    assert PasswordHasher().type is Type.ID  # what accounts.service uses outside tests
+def test_production_hasher_is_argon2id_at_rfc_9106_cost():
+    # The tests hash cheaply (conftest); this is the hasher every password gets outside them.
+    hasher = accounts_service.production_hasher()
+    assert hasher.type is Type.ID
+    assert (hasher.time_cost, hasher.memory_cost, hasher.parallelism) == (3, 64 * 1024, 4)
+    assert (hasher.hash_len, hasher.salt_len) == (32, 16)
+    assert hasher.hash("a-long-password").startswith("$argon2id$v=19$m=65536,t=3,p=4$")
 
 
 @pytest.mark.parametrize("password", ["", "short", "123456789"])
@@ -54,7 +59,8 @@ def test_service_enforces_the_password_length_too(db, tree):
                                      roles=["cadre"], area_code=tree.V1)
 
 
-@pytest.mark.parametrize("phone", ["12345678901", "1380013800", "138001380000", "02712345678", "电话"])
+@pytest.mark.parametrize("phone", ["12345678901", "1380013800", "138001380000", "02712345678", "电话",
+                                   "１３８００１３８０００"])
 def test_phones_must_be_mainland_mobile_numbers(client, tree, admin, phone):
     body = assert_error(client.post("/api/users", headers=admin, json=new_user(phone=phone)), 422)
     assert "mobile" in body["errors"]["json"]["phone"][0]

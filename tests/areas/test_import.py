@@ -12,7 +12,11 @@ from backend.audit.models import AuditEvent
 from tests.conftest import FIXTURES
 
 PUJIANG = FIXTURES / "divisions" / "pujiang.csv"
-needs_pujiang = pytest.mark.skipif(not PUJIANG.is_file(), reason="shared/fixtures/divisions/pujiang.csv absent")
+
+
+def needs_pujiang(test):
+    """Reads the Pujiang area list from the shared fixtures: skipped without it, except in CI."""
+    return pytest.mark.fixtures(pytest.mark.skipif(not PUJIANG.is_file(), reason=f"{PUJIANG} absent")(test))
 
 
 def area_count(db) -> int:

@@ -182,6 +182,7 @@ def test_same_bytes_on_a_second_visit_are_reused_naming_the_first(client, cadre)
 LANDSCAPES = ("landscape_3.jpg", "landscape_6.jpg", "landscape_8.jpg")
 
 
+@pytest.mark.fixtures
 def test_landscape_photos_on_three_visits_flag_each_other_as_near_duplicates(client, cadre, app):  # noqa: F811
     photos = [stored(client, cadre, new_visit(client, cadre), fixture_photo(name)) for name in LANDSCAPES]
 
@@ -195,6 +196,7 @@ def test_landscape_photos_on_three_visits_flag_each_other_as_near_duplicates(cli
                 assert 0 <= others[other["id"]]["distance_bits"] <= app.config["FLAG_NEAR_DUPLICATE_BITS"]
 
 
+@pytest.mark.fixtures
 def test_near_duplicates_are_not_flagged_across_counties(client, cadre, tree):  # noqa: F811
     other_county = device("cadre-bv", tree.BV, "cadre")
     here = stored(client, cadre, new_visit(client, cadre), fixture_photo(LANDSCAPES[0]))
@@ -207,6 +209,7 @@ def test_near_duplicates_are_not_flagged_across_counties(client, cadre, tree):  
         assert [item["photo_id"] for item in flag["photos"]] == [other["id"]]
 
 
+@pytest.mark.fixtures
 def test_deleting_a_visit_takes_its_photo_out_of_the_others_near_duplicates(client, cadre):  # noqa: F811
     visits = [new_visit(client, cadre) for _ in LANDSCAPES]
     photos = [stored(client, cadre, visit_id, fixture_photo(name)) for visit_id, name in zip(visits, LANDSCAPES,
@@ -221,6 +224,7 @@ def test_deleting_a_visit_takes_its_photo_out_of_the_others_near_duplicates(clie
         assert [item["photo_id"] for item in flag["photos"]] == [other["id"]]
 
 
+@pytest.mark.fixtures
 def test_two_near_identical_photos_of_one_visit_are_not_near_duplicates(client, cadre):  # noqa: F811
     visit_id = new_visit(client, cadre)
 
@@ -232,12 +236,14 @@ def test_two_near_identical_photos_of_one_visit_are_not_near_duplicates(client, 
 
 # --- the file itself ---------------------------------------------------------------
 
+@pytest.mark.fixtures
 def test_photo_saved_by_gimp_is_edited(client, cadre):  # noqa: F811
     found = stored(client, cadre, new_visit(client, cadre), fixture_photo("Kodak_CX7530.jpg"))
 
     assert found["flags"]["edited"] == {"software": "GIMP 2.4.5"}
 
 
+@pytest.mark.fixtures
 def test_phone_photo_is_not_edited(client, cadre):  # noqa: F811
     found = stored(client, cadre, new_visit(client, cadre), fixture_photo("iphone_hdr_NO.jpg"))
 
@@ -245,6 +251,7 @@ def test_phone_photo_is_not_edited(client, cadre):  # noqa: F811
     assert "edited" not in found["flags"]
 
 
+@pytest.mark.fixtures
 def test_photo_without_exif_is_no_exif_gps(client, cadre):  # noqa: F811
     found = stored(client, cadre, new_visit(client, cadre), fixture_photo("olympus-d320l.jpg"))
 
@@ -323,3 +330,97 @@ def test_deleting_the_first_photo_of_a_reused_pair_clears_reused_on_the_second(c
     assert result["results"][-1]["status"] == "applied", result
 
     assert "reused" not in current(client, cadre, second["id"])["flags"]
+
+
+# --- what each viewer is shown ------------------------------------------------------
+
+def stored_in(client, owner: Device, data: bytes, area_code: str) -> dict[str, Any]:
+    return stored(client, owner, new_visit(client, owner, area_code=area_code), data)
+
+
+def evidence_photo(client, reader: Device, visit_id: str) -> dict[str, Any]:
+    response = client.get(f"/api/visits/{visit_id}/evidence", headers=reader.headers)
+    assert response.status_code == 200, response.get_json()
+    [shown] = response.get_json()["photos"]
+    return shown["photo"]
+
+
+def test_reuse_of_another_townships_photo_names_no_ids_to_the_cadre(client, cadre, tree):  # noqa: F811
+    data = at(HOME, seed=6)
+    outsider, supervisor = device("cadre-v2", tree.V2, "cadre"), device("supervisor-a", tree.A, "supervisor")
+    first = stored_in(client, cadre, data, tree.V1)
+    second = stored_in(client, outsider, data, tree.V2)
+
+    assert current(client, outsider, second["id"])["flags"]["reused"] == {"also_on": [{"in_another_area": True}]}
+    assert evidence_photo(client, outsider, second["record_id"])["flags"]["reused"] == {
+        "also_on": [{"in_another_area": True}]}
+    assert current(client, supervisor, second["id"])["flags"]["reused"] == {"also_on": [
+        {"photo_id": first["id"], "record_type": "visit", "record_id": first["record_id"]}]}
+    assert first["id"] not in str(current(client, outsider, second["id"]))
+
+
+def test_near_duplicate_in_another_township_names_no_ids_to_the_cadre(client, cadre, tree):  # noqa: F811
+    outsider, supervisor = device("cadre-v2", tree.V2, "cadre"), device("supervisor-a", tree.A, "supervisor")
+    first = stored_in(client, cadre, generated_jpeg(seed=7), tree.V1)
+    second = stored_in(client, outsider, generated_jpeg(seed=7, quality=60), tree.V2)
+
+    for mine, theirs, owner in ((first, second, cadre), (second, first, outsider)):
+        assert current(client, owner, mine["id"])["flags"]["near_duplicate"] == {"photos": [{"in_another_area": True}]}
+        [named] = current(client, supervisor, mine["id"])["flags"]["near_duplicate"]["photos"]
+        assert (named["photo_id"], named["record_id"], named["record_type"]) == \
+               (theirs["id"], theirs["record_id"], "visit")
+        assert named["distance_bits"] <= 8
+
+
+def test_flags_stored_before_entries_kept_their_area_are_cut_the_same_way(client, db, cadre, tree):  # noqa: F811
+    from backend.evidence.models import Photo
+
+    data = at(HOME, seed=8)
+    outsider, supervisor = device("cadre-v2", tree.V2, "cadre"), device("supervisor-a", tree.A, "supervisor")
+    first = stored_in(client, cadre, data, tree.V1)
+    second = stored_in(client, outsider, data, tree.V2)
+    row = db.session.get(Photo, uuid.UUID(second["id"]))
+    row.flags = {"reused": {"also_on": [{key: value for key, value in entry.items() if key != "area_code"}
+                                        for entry in row.flags["reused"]["also_on"]]}}
+    db.session.commit()
+
+    assert current(client, outsider, second["id"])["flags"]["reused"] == {"also_on": [{"in_another_area": True}]}
+    assert current(client, supervisor, second["id"])["flags"]["reused"] == {"also_on": [
+        {"photo_id": first["id"], "record_type": "visit", "record_id": first["record_id"]}]}
+
+
+CAPTURE = ("exif_lat", "exif_lon", "make", "model", "software")
+
+
+def test_capture_details_go_to_reviewers_and_the_author_only(client, cadre, tree):  # noqa: F811
+    data = at(HOME, seed=9, taken="2026:11:20 09:40:00", software="Snapseed 2.0")
+    found = stored(client, cadre, new_visit(client, cadre), data)
+    neighbour = device("cadre-v1-b", tree.V1, "cadre")
+    supervisor = device("supervisor-a", tree.A, "supervisor")
+
+    seen = current(client, neighbour, found["id"])
+    assert {name: seen[name] for name in CAPTURE} == dict.fromkeys(CAPTURE)
+    assert seen["exif_alt_m"] is None
+    assert seen["flags"]["edited"] == {}
+    assert seen["exif_taken_at"] == "2026-11-20T09:40:00"
+    listed = client.get("/api/photos", headers=neighbour.headers,
+                        query_string={"record_id": found["record_id"]}).get_json()["items"]
+    assert [item["make"] for item in listed] == [None]
+    for entitled in (cadre, supervisor):
+        full = current(client, entitled, found["id"])
+        assert (full["make"], full["model"], full["software"]) == ("Xiaomi", "Redmi Note 12", "Snapseed 2.0")
+        assert full["exif_lat"] == pytest.approx(HOME[0], abs=1e-6)
+        assert full["flags"]["edited"] == {"software": "Snapseed 2.0"}
+
+
+def test_a_pull_shows_another_cadres_photo_without_its_capture_details(client, cadre, tree):  # noqa: F811
+    from tests.sync.conftest import pull_all
+
+    found = stored(client, cadre, new_visit(client, cadre), at(HOME, seed=10))
+    neighbour = device("cadre-v1-b", tree.V1, "cadre")
+
+    pulled = pull_all(client, neighbour.headers, neighbour.client_id).upserted("photos")[found["id"]]
+    mine = pull_all(client, cadre.headers, cadre.client_id).upserted("photos")[found["id"]]
+
+    assert {name: pulled[name] for name in CAPTURE} == dict.fromkeys(CAPTURE)
+    assert mine["make"] == "Xiaomi"

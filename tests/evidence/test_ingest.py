@@ -71,6 +71,7 @@ def image_of(response) -> Image.Image:
 
 # --- photos that are stored ------------------------------------------------------------
 
+@pytest.mark.fixtures
 @pytest.mark.parametrize("name", ["iphone_hdr_NO.jpg", "canon_hdr_NO.jpg", "Kodak_CX7530.jpg"])
 def test_a_fixture_photo_is_stored_with_what_its_exif_says(client, cadre, visit, name):  # noqa: F811
     expected = row(name)
@@ -89,6 +90,7 @@ def test_a_fixture_photo_is_stored_with_what_its_exif_says(client, cadre, visit,
     assert got["exif_alt_m"] == (pytest.approx(float(expected["alt_m"]), abs=0.01) if expected["alt_m"] else None)
 
 
+@pytest.mark.fixtures
 @pytest.mark.parametrize("name", ["olympus-d320l.jpg", "45-gps_ifd.jpg"])
 def test_a_photo_without_usable_exif_gps_is_stored_and_flagged(client, cadre, visit, name):  # noqa: F811
     got = photo(client, cadre.headers, send(client, cadre, visit, fixture_photo(name)))
@@ -109,7 +111,7 @@ def test_a_heic_photo_from_an_iphone_is_stored_with_its_position(client, cadre, 
 
 # --- bytes that are not what was attached ------------------------------------------------
 
-def test_bytes_that_differ_from_the_attached_sha256_are_rejected_and_dropped(client, db, cadre, visit):  # noqa: F811
+def test_bytes_that_differ_from_the_attached_sha256_fail_the_upload_and_are_dropped(client, db, cadre, visit):  # noqa: F811
     attached = unique_jpeg()
     middle = len(attached) // 2
     sent = attached[:middle] + bytes([attached[middle] ^ 0xFF]) + attached[middle + 1:]  # one byte changed
@@ -120,11 +122,12 @@ def test_bytes_that_differ_from_the_attached_sha256_are_rejected_and_dropped(cli
                                                                                sha256=sha256(attached))})
     assert created.status_code == 201, created.get_data(as_text=True)
     location = created.headers["Location"]
-    assert send_chunk(client, cadre.headers, location, 0, sent).status_code == 204
+    answer = send_chunk(client, cadre.headers, location, 0, sent)
+    assert (answer.status_code, answer.get_json()["reason"]) == (460, "sha256_mismatch")
+    assert sha256(sent) in answer.get_json()["message"]
 
     got = photo(client, cadre.headers, photo_id)
-    assert (got["status"], got["rejected_reason"]["code"]) == ("rejected", "checksum_mismatch")
-    assert sha256(sent) in got["rejected_reason"]["message"]
+    assert (got["status"], got["rejected_reason"]) == ("awaiting_upload", None)
     storage = get_storage()
     assert not storage.exists(storage_key("original", sha256(sent)))
     assert not storage.exists(storage_key("original", sha256(attached)))
@@ -224,6 +227,7 @@ def test_a_photo_attached_after_its_bytes_arrived_is_stored_without_an_upload(cl
 
 # --- what is served ---------------------------------------------------------------------
 
+@pytest.mark.fixtures
 @pytest.mark.parametrize(("variant", "size"), [("thumb", (240, 320)), ("display", (1200, 1600))])
 def test_thumb_and_display_are_upright_jpegs_without_exif_or_xmp(client, cadre, visit, variant, size):  # noqa: F811
     original = fixture_photo("canon_hdr_NO.jpg")  # stored 2048×1536, orientation 6, with EXIF and XMP
@@ -235,6 +239,7 @@ def test_thumb_and_display_are_upright_jpegs_without_exif_or_xmp(client, cadre, 
     assert EXIF_APP1 not in response.data and XMP not in response.data
 
 
+@pytest.mark.fixtures
 def test_the_display_copy_of_a_turned_photo_shows_it_upright(client, cadre, visit):  # noqa: F811
     original = fixture_photo("landscape_8.jpg")  # stored 450×600, orientation 8
     photo_id = send(client, cadre, visit, original)

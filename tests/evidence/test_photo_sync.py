@@ -267,3 +267,84 @@ def test_a_visits_photo_has_no_phase(client, cadre, jpeg):  # noqa: F811
     result = pushed(client, cadre, "photo.attach", str(uuid.uuid4()), attach_fields(visit_id, jpeg, phase="after"))
     assert result["status"] == "rejected"
     assert result["error"]["field"] == "phase"
+
+
+# --- evidence belongs to its record's author ----------------------------------------
+
+def test_another_cadre_of_the_village_cannot_delete_the_authors_photo(client, db, cadre, jpeg):  # noqa: F811
+    visit_id, photo_id = new_visit(client, cadre), str(uuid.uuid4())
+    assert pushed(client, cadre, "photo.attach", photo_id, attach_fields(visit_id, jpeg))["status"] == "applied"
+    neighbour = device("cadre-v1-b", cadre.user.area_code, "cadre")
+
+    result = pushed(client, neighbour, "photo.delete", photo_id)
+
+    assert (result["status"], result["error"]["code"]) == ("rejected", "forbidden")
+    assert "author" in result["error"]["message"]
+    listed = client.get("/api/photos", headers=cadre.headers, query_string={"record_id": visit_id}).get_json()
+    assert [item["id"] for item in listed["items"]] == [photo_id]
+    assert photo_rows(db, photo_id) == (1, 1)
+
+
+def test_a_supervisor_neither_attaches_to_nor_deletes_from_a_cadres_visit(client, db, cadre, supervisor,  # noqa: F811
+                                                                         jpeg):
+    visit_id, photo_id = new_visit(client, cadre), str(uuid.uuid4())
+    assert pushed(client, cadre, "photo.attach", photo_id, attach_fields(visit_id, jpeg))["status"] == "applied"
+    added = str(uuid.uuid4())
+
+    attached = pushed(client, supervisor, "photo.attach", added, attach_fields(visit_id, generated_jpeg(seed=9)))
+    deleted = pushed(client, supervisor, "photo.delete", photo_id)
+
+    assert [(r["status"], r["error"]["code"]) for r in (attached, deleted)] == [("rejected", "forbidden")] * 2
+    assert photo_rows(db, added) == (0, 0)
+    assert photo(client, supervisor.headers, photo_id)["id"] == photo_id
+
+
+def test_the_author_deletes_their_own_photo(client, cadre, jpeg):  # noqa: F811
+    visit_id, photo_id = new_visit(client, cadre), str(uuid.uuid4())
+    assert pushed(client, cadre, "photo.attach", photo_id, attach_fields(visit_id, jpeg))["status"] == "applied"
+
+    assert pushed(client, cadre, "photo.delete", photo_id)["status"] == "applied"
+
+    assert client.get(f"/api/photos/{photo_id}", headers=cadre.headers).status_code == 404
+
+
+def rule(client, supervisor: Device, visit_id: str, status: str) -> None:  # noqa: F811
+    version = client.get(f"/api/visits/{visit_id}", headers=supervisor.headers).get_json()["version"]
+    response = client.post(f"/api/visits/{visit_id}/review", headers={**supervisor.headers, "If-Match": f'"{version}"'},
+                           json={"review_status": status, "review_comment": None if status == "approved" else "补照片"})
+    assert response.status_code == 200, response.get_json()
+
+
+@pytest.mark.parametrize("ruling", ["approved", "returned"])
+def test_the_authors_new_photo_sends_a_ruled_visit_back_to_review(client, cadre, supervisor, jpeg,  # noqa: F811
+                                                                  ruling):
+    visit_id = new_visit(client, cadre)
+    rule(client, supervisor, visit_id, ruling)
+
+    assert pushed(client, cadre, "photo.attach", str(uuid.uuid4()), attach_fields(visit_id, jpeg))["status"] \
+        == "applied"
+
+    visit = client.get(f"/api/visits/{visit_id}", headers=supervisor.headers).get_json()
+    assert visit["review_status"] == "pending"
+    pulled = pull_all(client, cadre.headers, cadre.client_id).upserted("visits")[visit_id]
+    assert pulled["review_status"] == "pending"
+
+
+def test_the_authors_deleted_photo_sends_an_approved_visit_back_to_review(client, cadre, supervisor, jpeg):  # noqa: F811
+    visit_id, photo_id = new_visit(client, cadre), str(uuid.uuid4())
+    assert pushed(client, cadre, "photo.attach", photo_id, attach_fields(visit_id, jpeg))["status"] == "applied"
+    rule(client, supervisor, visit_id, "approved")
+
+    assert pushed(client, cadre, "photo.delete", photo_id)["status"] == "applied"
+
+    assert client.get(f"/api/visits/{visit_id}", headers=supervisor.headers).get_json()["review_status"] == "pending"
+
+
+def test_a_refused_delete_leaves_the_ruling_alone(client, cadre, supervisor, jpeg):  # noqa: F811
+    visit_id, photo_id = new_visit(client, cadre), str(uuid.uuid4())
+    assert pushed(client, cadre, "photo.attach", photo_id, attach_fields(visit_id, jpeg))["status"] == "applied"
+    rule(client, supervisor, visit_id, "approved")
+
+    assert pushed(client, supervisor, "photo.delete", photo_id)["status"] == "rejected"
+
+    assert client.get(f"/api/visits/{visit_id}", headers=supervisor.headers).get_json()["review_status"] == "approved"

@@ -34,9 +34,10 @@ def _manifest_rows() -> list:
     """One parameter per MANIFEST.csv row (read at collection), or one skipped one without fixtures."""
     path = PHOTOS / "MANIFEST.csv"
     if not path.is_file():
-        return [pytest.param(None, marks=pytest.mark.skip(reason=f"photo fixtures absent ({PHOTOS})"))]
+        return [pytest.param(None, marks=[pytest.mark.fixtures,
+                                          pytest.mark.skip(reason=f"photo fixtures absent ({PHOTOS})")])]
     with path.open(encoding="utf-8", newline="") as handle:
-        return [pytest.param(row, id=row["file"]) for row in csv.DictReader(handle)]
+        return [pytest.param(row, id=row["file"], marks=pytest.mark.fixtures) for row in csv.DictReader(handle)]
 
 
 ROWS = _manifest_rows()
@@ -143,18 +144,21 @@ def test_size_is_upright_and_type_is_jpeg(row):
     assert (photo.mime, (photo.width, photo.height)) == ("image/jpeg", stored[::-1] if sideways else stored)
 
 
+@pytest.mark.fixtures
 def test_the_three_turned_landscapes_are_all_600_by_450():
     assert {name: (described(name).width, described(name).height)
             for name in ("landscape_3.jpg", "landscape_6.jpg", "landscape_8.jpg")} == \
            {"landscape_3.jpg": (600, 450), "landscape_6.jpg": (600, 450), "landscape_8.jpg": (600, 450)}
 
 
+@pytest.mark.fixtures
 def test_a_sideways_camera_photo_comes_out_portrait():
     photo = described("canon_hdr_NO.jpg")  # stored 2048×1536 with orientation 6
     assert (photo.width, photo.height) == (1536, 2048)
     assert decoded(photo.display).size == (1200, 1600)
 
 
+@pytest.mark.fixtures
 def test_southern_and_western_hemispheres_are_negative():
     assert described("Kodak_CX7530.jpg").exif["exif_lat"] < 0    # ref S
     assert described("iphone_hdr_NO.jpg").exif["exif_lon"] < 0    # ref W
@@ -180,6 +184,7 @@ def test_altitude_above_sea_level_is_positive():
 
 # --- the real photos: upright pixels ---------------------------------------------------
 
+@pytest.mark.fixtures
 @pytest.mark.parametrize(("a", "b"), [("landscape_3.jpg", "landscape_6.jpg"), ("landscape_3.jpg", "landscape_8.jpg"),
                                       ("landscape_6.jpg", "landscape_8.jpg")])
 def test_turned_copies_of_one_scene_come_out_alike(a, b):
@@ -188,12 +193,14 @@ def test_turned_copies_of_one_scene_come_out_alike(a, b):
     assert bits_apart(described(a).phash, described(b).phash) <= 4
 
 
+@pytest.mark.fixtures
 @pytest.mark.parametrize("name", ["landscape_3.jpg", "landscape_6.jpg", "landscape_8.jpg"])
 def test_display_copy_matches_pillows_exif_transpose(name):
     upright = ImageOps.exif_transpose(Image.open(io.BytesIO(fixture_photo(name)))).convert("L")
     assert mean_difference(decoded(described(name).display), upright) < 5
 
 
+@pytest.mark.fixtures
 def test_the_stored_pixels_of_a_turned_photo_are_not_what_is_shown():
     """Proof that rotation was applied: landscape_6's pixels as stored do not look like its display copy."""
     stored = Image.open(io.BytesIO(fixture_photo("landscape_6.jpg"))).convert("L")  # 450×600, not turned
@@ -222,6 +229,7 @@ def test_derivatives_carry_no_exif_or_xmp_bytes(row):
         assert not Image.open(io.BytesIO(derivative)).getexif()
 
 
+@pytest.mark.fixtures
 def test_a_camera_photos_exif_and_xmp_stay_in_the_original():
     assert EXIF_APP1 in fixture_photo("canon_hdr_NO.jpg") and XMP in fixture_photo("canon_hdr_NO.jpg")
     photo = described("canon_hdr_NO.jpg")

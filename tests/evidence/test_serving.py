@@ -1,5 +1,6 @@
 """Serving photos (DESIGN §5.6): thumbs and display copies to anyone in scope, originals to
-supervisors only and audited, all cacheable for good and never sniffed."""
+supervisors only and audited, never sniffed. A shared phone's browser may keep a derivative but
+shows it again only after the server has checked the reader (a 304); it never keeps an original."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from backend.audit.models import AuditEvent
 from tests.evidence.conftest import attach, generated_jpeg, gps_exif, new_visit, photo, upload
 from tests.sync.conftest import Device, cadre, device, supervisor  # noqa: F401
 
-IMMUTABLE = "private, max-age=31536000, immutable"
+REVALIDATE = "private, no-cache"
 DERIVED = ("thumb", "display")
 VARIANTS = ("thumb", "display", "original")
 
@@ -46,7 +47,7 @@ def read_original_events(db, photo_id: str) -> list[AuditEvent]:
 
 
 @pytest.mark.parametrize("variant", DERIVED)
-def test_cadre_in_scope_gets_the_derivative_as_an_immutable_jpeg(client, cadre, photo_id, variant):  # noqa: F811
+def test_cadre_in_scope_gets_the_derivative_as_a_jpeg_to_revalidate(client, cadre, photo_id, variant):  # noqa: F811
     response = client.get(f"/api/photos/{photo_id}/{variant}", headers=cadre.headers)
 
     assert response.status_code == 200
@@ -54,7 +55,8 @@ def test_cadre_in_scope_gets_the_derivative_as_an_immutable_jpeg(client, cadre, 
     assert response.data[:3] == b"\xff\xd8\xff"
     etag = response.headers["ETag"]
     assert etag.startswith('"') and etag.endswith('"') and not etag.startswith("W/")
-    assert response.headers["Cache-Control"] == IMMUTABLE
+    assert response.headers["Cache-Control"] == REVALIDATE
+    assert "max-age" not in response.headers["Cache-Control"] and "immutable" not in response.headers["Cache-Control"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
@@ -67,6 +69,28 @@ def test_if_none_match_with_the_etag_is_not_modified(client, cadre, photo_id, va
     assert again.status_code == 304
     assert again.data == b""
     assert again.headers["ETag"] == etag
+    assert again.headers["Cache-Control"] == REVALIDATE
+
+
+def test_if_none_match_among_other_etags_is_not_modified_and_another_etag_is_sent_in_full(client, cadre,  # noqa: F811
+                                                                                          photo_id):
+    etag = client.get(f"/api/photos/{photo_id}/thumb", headers=cadre.headers).headers["ETag"]
+
+    listed = client.get(f"/api/photos/{photo_id}/thumb", headers={**cadre.headers,
+                                                                   "If-None-Match": f'"other", {etag}'})
+    other = client.get(f"/api/photos/{photo_id}/thumb", headers={**cadre.headers, "If-None-Match": '"other"'})
+
+    assert listed.status_code == 304
+    assert (other.status_code, other.data[:3]) == (200, b"\xff\xd8\xff")
+
+
+def test_a_reader_who_lost_scope_gets_404_not_304(client, tree, cadre, photo_id):  # noqa: F811
+    etag = client.get(f"/api/photos/{photo_id}/thumb", headers=cadre.headers).headers["ETag"]
+    outsider = device("cadre-v2", tree.V2, "cadre")
+
+    again = client.get(f"/api/photos/{photo_id}/thumb", headers={**outsider.headers, "If-None-Match": etag})
+
+    assert again.status_code == 404
 
 
 def test_thumb_display_and_original_have_different_etags(client, supervisor, photo_id):  # noqa: F811
@@ -89,7 +113,7 @@ def test_supervisor_gets_the_exact_original_bytes(client, supervisor, photo_id, 
     assert response.status_code == 200
     assert response.data == jpeg
     assert response.content_type == "image/jpeg"
-    assert response.headers["Cache-Control"] == IMMUTABLE
+    assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 

@@ -2,7 +2,7 @@
 
 A tus client nobody here wrote (tuspy, from PyPI) uploads a phone photo; an upload
 interrupted halfway resumes on a new app instance; two uploads of the same bytes at
-once leave one blob.
+once leave one blob (on PostgreSQL: SQLite's single writer would keep them apart anyway).
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from tests.factories import bearer
 from tests.sync.conftest import Device, committing_app  # noqa: F401
 
 PHONE_PHOTO = "iphone_hdr_NO.jpg"
+pytestmark = pytest.mark.fixtures  # every test here uploads a real phone photo
 
 
 @contextmanager
@@ -162,6 +163,7 @@ def test_upload_interrupted_halfway_resumes_on_a_new_app_instance(committing_app
         close(second)
 
 
+@pytest.mark.postgres
 def test_two_uploads_of_the_same_bytes_at_once_keep_one_blob(live):
     data, _row = phone_photo()
     photo_ids = [live.attach_photo(data), live.attach_photo(data)]

@@ -110,14 +110,16 @@ def test_delete_is_soft_and_needs_if_match(client, db, tree, cadre):
     assert stored.deleted and stored.summary == "反映村道路灯不亮"
 
 
-@pytest.mark.parametrize("field, value", [("lat", 91), ("lon", -181), ("satisfaction", 6), ("kind", "party"),
-                                          ("visited_at", "2026-11-20T09:30:00"), ("summary", "字" * 4001),
-                                          ("area_code", "990102001001"), ("colour", "red")])
-def test_bad_fields_are_refused_with_the_field_named(client, db, tree, cadre, field, value):
+@pytest.mark.parametrize("field, value, status, reason", [
+    ("lat", 91, 422, "validation"), ("lon", -181, 422, "validation"), ("satisfaction", 6, 422, "validation"),
+    ("kind", "party", 422, "validation"), ("visited_at", "2026-11-20T09:30:00", 422, "validation"),
+    ("summary", "字" * 4001, 422, "validation"), ("colour", "red", 422, "validation"),
+    ("area_code", "990102001001", 404, "scope")])  # another county's village: as if it did not exist
+def test_bad_fields_are_refused_with_the_field_named(client, db, tree, cadre, field, value, status, reason):
     response = client.post("/api/visits", headers=cadre, json=visit_body(tree, **{field: value}))
-    body = response.get_json()
-    assert response.status_code in (403, 404, 422), body
-    assert field in body["errors"]["json"] or field in body["message"]
+    body = assert_error(response, status)
+    assert body["reason"] == reason
+    assert list(body["errors"]["json"]) == [field]
     assert db.session.scalar(select(func.count()).select_from(Change)) == 0
 
 

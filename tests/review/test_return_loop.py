@@ -113,15 +113,29 @@ def test_a_sync_that_changes_nothing_leaves_it_returned(client, cadre, superviso
     assert (now["review_status"], now["version"]) == ("returned", returned["version"])
 
 
-def test_editing_an_approved_or_rejected_visit_does_not_change_its_status(client, cadre, supervisor):  # noqa: F811
+def test_editing_an_approved_or_rejected_visit_sends_it_back_to_the_queue(db, client, cadre, supervisor):  # noqa: F811
     for ruling in ("approved", "rejected"):
         visit_id = new_visit(client, cadre)
         review(client, supervisor.headers, visit_id, ruling, "ok" if ruling == "approved" else "重复走访")
 
         edited = patch(client, cadre.headers, "visits", visit_id, {"summary": "补记：已电话回访"})
 
-        assert (edited["review_status"], edited["version"]) == (ruling, 3)
-        assert visit_id not in queue_ids(client, supervisor.headers)
+        assert (edited["review_status"], edited["summary"], edited["version"]) == ("pending", "补记：已电话回访", 3)
+        assert visit_id in queue_ids(client, supervisor.headers)
+        assert db.session.get(Visit, uuid.UUID(visit_id)).field_versions["review_status"] == [3, "server"]
+
+
+def test_an_offline_edit_that_crossed_an_approval_still_undoes_it(client, cadre, supervisor):  # noqa: F811
+    # The approval covered the summary the supervisor read; the phone changed it unaware.
+    visit_id = new_visit(client, cadre)
+    review(client, supervisor.headers, visit_id, "approved", None)
+
+    crossed = write(client, cadre, "visit.upsert", {"summary": "路上补记"}, record_id=visit_id, base_version=1)
+
+    assert (crossed["status"], crossed["version"]) == ("merged", 3)
+    now = client.get(f"/api/visits/{visit_id}", headers=supervisor.headers).get_json()
+    assert (now["review_status"], now["summary"]) == ("pending", "路上补记")
+    assert visit_id in queue_ids(client, supervisor.headers)
 
 
 def test_a_supervisor_may_not_edit_a_returned_visit_so_it_stays_returned(client, cadre, supervisor):  # noqa: F811

@@ -1,8 +1,9 @@
 """A retry that arrives while the first push is still running waits for it, then answers its results.
 
 The phone gave up waiting and sent the batch again; both requests are in the server at
-once, on two real connections. The client's row lock (PostgreSQL) or the write lock
-(SQLite) makes the second wait, so each mutation is still applied exactly once.
+once, on two real connections. The client's row lock makes the second wait, so each
+mutation is still applied exactly once. Marked postgres: on SQLite the single writer
+would make the retry wait even without the lock, so only the PostgreSQL run proves it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import threading
 import uuid
 
+import pytest
 from sqlalchemy import func, select
 
 from backend.audit.models import AuditEvent
@@ -22,6 +24,7 @@ from tests.factories import bearer
 from tests.sync.conftest import mutation, visit_fields
 
 
+@pytest.mark.postgres
 def test_a_retry_during_the_first_push_waits_and_applies_nothing_twice(committing_app, monkeypatch):
     client_id = str(uuid.uuid4())
     batch = {"client_id": client_id,

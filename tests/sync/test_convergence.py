@@ -45,6 +45,7 @@ from backend.households.models import Household
 from backend.households.schemas import HouseholdSchema
 from backend.models_base import utcnow
 from backend.records.models import Change
+from backend.records.service import REVIEW_TRANSITIONS
 from backend.sync import service as sync_service
 from backend.sync.models import SyncClient, SyncResult
 from backend.visits.models import Visit
@@ -147,10 +148,8 @@ class ServerModel:
         entity, operation = mutation["type"].split(".")
         person, record = device.person, self.records.get(mutation["record_id"])
         if operation == "delete":
-            if record is None:
-                return answer("applied", None)
-            if record.fields["area_code"] not in person.scope:
-                return answer("rejected", error="scope")
+            if record is None or record.fields["area_code"] not in person.scope:
+                return answer("applied", None)  # a record outside the area is as good as missing
             if record.deleted:
                 return answer("applied", record.version)
             if entity == "visit" and record.author_id != person.user_id:
@@ -160,16 +159,16 @@ class ServerModel:
         fields = {name: normalise(name, value) for name, value in mutation["fields"].items()}
         if fields.get("satisfaction") not in (None, 1, 2, 3, 4, 5):
             return answer("rejected", error="validation")
-        if record is None:
+        if record is None or record.fields["area_code"] not in person.scope:
             if mutation["base_version"]:
                 return answer("rejected", error="not_found")
-            return self.create(device, mutation["record_id"], entity, fields)
-        if record.fields["area_code"] not in person.scope:
-            return answer("rejected", error="scope")
+            return self.create(device, mutation["record_id"], entity, fields, taken=record is not None)
         if record.deleted:
             return answer("rejected", error="deleted")
         if entity == "visit" and record.author_id != person.user_id:
             return answer("rejected", error="forbidden")
+        if entity == "visit" and not self.keeps_its_household(person, record, fields):
+            return answer("rejected", error="validation")
         changed = {name: value for name, value in fields.items() if record.fields.get(name) != value}
         base = mutation["base_version"] or 0
         by_others = {name for name, (version, writer) in record.written.items()
@@ -179,10 +178,25 @@ class ServerModel:
         if "area_code" in changed and changed["area_code"] not in person.scope:
             return answer("rejected", error="scope")
         conflicts = sorted(by_others & set(changed))
-        write(record, changed, device.writer, "update")
+        status = record.fields.get("review_status")
+        ruled_at = record.written.get("review_status", (0, ""))[0]
+        resubmits = entity == "visit" and (status == "approved" or (status in ("returned", "rejected")
+                                                                     and base >= ruled_at))
+        write(record, changed, device.writer, "update", server={"review_status": "pending"} if resubmits else None)
         return answer("conflict" if conflicts else "merged" if by_others else "applied", record.version, conflicts)
 
-    def create(self, device: Device, record_id: str, entity: str, fields: dict[str, Any]) -> dict[str, Any]:
+    def keeps_its_household(self, person: Person, record: Expected, fields: dict[str, Any]) -> bool:
+        """A visit's area is its household's, checked whenever either side of the pair is written."""
+        home_id = fields["household_id"] if "household_id" in fields else record.fields.get("household_id")
+        if home_id is None or not ("household_id" in fields or "area_code" in fields):
+            return True
+        home = self.records.get(home_id)
+        if home is None or home.deleted or home.fields["area_code"] not in person.scope:
+            return False
+        return fields.get("area_code", record.fields["area_code"]) == home.fields["area_code"]
+
+    def create(self, device: Device, record_id: str, entity: str, fields: dict[str, Any],
+               taken: bool = False) -> dict[str, Any]:
         scope = device.person.scope
         if fields.get("household_id") is not None:
             home = self.records.get(fields["household_id"])
@@ -193,6 +207,8 @@ class ServerModel:
             return answer("rejected", error="validation")  # an edit of a record whose create was rejected
         if fields["area_code"] not in scope:
             return answer("rejected", error="scope")
+        if taken:
+            return answer("rejected", error="id_conflict")
         self.records[record_id] = Expected(entity, device.person.user_id, {**DEFAULTS[entity], **fields},
                                            {name: (1, device.writer) for name in fields})
         return answer("applied", 1)
@@ -204,6 +220,8 @@ class ServerModel:
             return 404
         if version != record.version:
             return 412
+        if ruling["review_status"] not in REVIEW_TRANSITIONS[record.fields["review_status"]]:
+            return 409
         if ruling["review_status"] in ("returned", "rejected") and not ruling["review_comment"]:
             return 422
         write(record, {**ruling, "reviewed_by_id": supervisor.user_id, "reviewed_at": None},
@@ -216,8 +234,12 @@ def answer(status: str, version: int | None = None, conflicts: list[str] | None 
     return {"status": status, "version": version, "conflicts": conflicts or [], "error": error}
 
 
-def write(record: Expected, changed: dict[str, Any], writer: str, action: str) -> None:
+def write(record: Expected, changed: dict[str, Any], writer: str, action: str,
+          server: dict[str, Any] | None = None) -> None:
     record.version += 1
+    for name, value in (server or {}).items():
+        record.fields[name] = value
+        record.written[name] = (record.version, "server")
     for name, value in changed.items():
         if name == "deleted":
             record.deleted = True

@@ -2,15 +2,17 @@
 
 Two threads with two real connections write visits at once. The first takes its change
 sequence number and waits before committing; the second must then wait for it (the
-counter's row lock on PostgreSQL, the write lock on SQLite), so a higher number can
-never become visible before a lower one. A pull in between sees neither; the next
-pull, from the same cursor, sees both.
+counter's row lock), so a higher number can never become visible before a lower one. A
+pull in between sees neither; the next pull, from the same cursor, sees both. Marked
+postgres: SQLite's single writer makes the second wait without any row lock.
 """
 
 from __future__ import annotations
 
 import threading
 import uuid
+
+import pytest
 
 from backend.accounts import service as accounts_service
 from backend.extensions import db
@@ -44,6 +46,7 @@ def pull_visits(app, cursor):
     return page["cursor"], {visit["id"] for visit in page["changes"]["visits"]["upserted"]}
 
 
+@pytest.mark.postgres
 def test_a_pull_between_two_writers_never_skips_the_late_one(committing_app):
     cursor, seen = pull_visits(committing_app, None)
     assert seen == set()

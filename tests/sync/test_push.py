@@ -128,3 +128,34 @@ def test_a_client_id_of_another_user_is_409_and_writes_nothing(client, db, tree,
     answered = push(client, cadre.headers, cadre.client_id, [cadre.mutation("visit.upsert", new_id(), visit_fields())])
     assert answered["last_mutation_id"] == 2
 
+
+
+def test_a_push_while_the_database_fails_is_a_503_with_retry_after_and_the_retry_applies(client, db, cadre):
+    from sqlalchemy import event
+
+    record_id = new_id()
+    batch = [cadre.mutation("visit.upsert", record_id, visit_fields())]
+    before = written(db)
+    refused_dbapi = db.engine.dialect.loaded_dbapi.OperationalError
+    failed: list[str] = []
+
+    def database_goes_away(_conn, _cursor, statement, *_args):
+        # The driver's own error, raised where a lost connection raises it: SQLAlchemy wraps
+        # it as it would a real one, and the push has already passed sign-in by then.
+        if "sync_" in statement and not failed:
+            failed.append(statement)
+            raise refused_dbapi("server closed the connection unexpectedly")
+
+    event.listen(db.engine, "before_cursor_execute", database_goes_away)
+    try:
+        response = client.post("/api/sync/push", headers=cadre.headers,
+                               json={"client_id": cadre.client_id, "mutations": batch})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", database_goes_away)
+
+    assert failed, "the push never reached the sync tables"
+    assert assert_error(response, 503)["reason"] == "database_unavailable"
+    assert int(response.headers["Retry-After"]) > 0
+    assert written(db) == before
+    retried = push(client, cadre.headers, cadre.client_id, batch)
+    assert [(r["status"], r["record_id"]) for r in retried["results"]] == [("applied", record_id)]
