@@ -87,6 +87,8 @@ def describe(data: bytes, *, max_bytes: int, max_pixels: int, max_decode_bytes: 
         raise PhotoRejected("too_large", f"The file has {len(data)} bytes; at most {max_bytes} are accepted.")
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
+        # A broken EXIF block is read as none (``_exif``); Pillow's complaints about it are noise.
+        warnings.filterwarnings("ignore", category=UserWarning, module="PIL.TiffImagePlugin")
         try:
             image = Image.open(io.BytesIO(data), formats=list(FORMATS))
         except UnidentifiedImageError:
