@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { defineConfig } from 'vite'
 import vue from '@vitejs/plugin-vue'
 import Components from 'unplugin-vue-components/vite'
@@ -116,5 +118,17 @@ export default defineConfig({
     environment: 'node',
     include: ['tests/**/*.test.js'],
     setupFiles: ['fake-indexeddb/auto'],
+    // Branch and line coverage of src/, printed after the whole suite (docs/testing.md); no
+    // threshold. A run of named files (the second time zone in `npm test`) would print a
+    // partial report that reads like the whole, so it has none. The reports go to the
+    // terminal; the working files to a directory of this run's own, so that two runs at
+    // once on one checkout do not delete each other's.
+    coverage: {
+      enabled: !process.argv.slice(2).some((arg) => arg.endsWith('.test.js')),
+      provider: 'v8',
+      include: ['src/**/*.{js,vue}'],
+      reporter: ['text-summary', 'text'],
+      reportsDirectory: join(tmpdir(), `zoufang-pwa-coverage-${process.pid}`),
+    },
   },
 })

@@ -353,3 +353,72 @@ describe('pull', () => {
     expect(await getMeta('cursor')).toBe(`${server.seq}.${server.mark}`)
   })
 })
+
+/** navigator.locks as a browser keeps it for one origin: one holder per name, shared by its tabs. */
+class FakeLockManager {
+  constructor() {
+    this.held = new Set()
+    this.queued = new Map() // name -> [resolve]
+  }
+
+  async request(name, options, callback) {
+    if (typeof options === 'function') [options, callback] = [{}, options]
+    if (this.held.has(name)) {
+      if (options.ifAvailable) return callback(null)
+      await new Promise((resolve) => this.queued.set(name, [...(this.queued.get(name) || []), resolve]))
+    }
+    this.held.add(name)
+    try {
+      return await callback({ name, mode: options.mode || 'exclusive' })
+    } finally {
+      this.held.delete(name)
+      const next = this.queued.get(name)?.shift()
+      next?.()
+    }
+  }
+}
+
+describe('one run at a time across tabs (Web Locks)', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals()
+  })
+
+  it('a run started while another tab syncs sends nothing and says so; the lock is free after', async () => {
+    vi.stubGlobal('navigator', { locks: new FakeLockManager() })
+    const server = new FakeServer()
+    const push = server.push.bind(server)
+    let open
+    const gate = new Promise((resolve) => { open = resolve })
+    let inFlight = 0
+    let most = 0
+    server.push = async (...args) => {
+      inFlight += 1
+      most = Math.max(most, inFlight)
+      try {
+        await gate // the first tab's push is on the wire
+        return await push(...args)
+      } finally {
+        inFlight -= 1
+      }
+    }
+    await saveRecord('households', 'h1', HOUSE)
+
+    const first = syncNow({ api: server })
+    await vi.waitFor(() => expect(inFlight).toBe(1))
+    const second = syncNow({ api: server })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    // Two pushes of the same outbox at once would race on IndexedDB and on the server.
+    expect(most).toBe(1)
+    open()
+    expect(await second).toBe(false)
+    expect(await first).toBe(true)
+    expect(most).toBe(1)
+    expect(server.applied).toHaveLength(1)
+    expect(await pending()).toEqual([])
+
+    // Released: the next run takes it.
+    await saveRecord('households', 'h2', HOUSE)
+    expect(await syncNow({ api: server })).toBe(true)
+    expect(server.count('households')).toBe(2)
+  })
+})

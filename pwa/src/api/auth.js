@@ -10,3 +10,7 @@ export const me = () => api('/api/auth/me')
 export const listDevices = () => api('/api/devices')
 
 export const revokeDevice = (id) => api(`/api/devices/${id}`, { method: 'DELETE' })
+
+/** Change your own password; your other devices are signed out, this one stays signed in. */
+export const changePassword = (currentPassword, newPassword) =>
+  api('/api/auth/password', { method: 'POST', body: { current_password: currentPassword, new_password: newPassword } })

@@ -12,6 +12,11 @@ export async function blobHeld(sha256) {
   return response.status === 200
 }
 
+/** One photo as the server has it now: its status (`stored`, `awaiting_upload`, `rejected`) and reason. */
+export function fetchPhoto(photoId, signal) {
+  return api(`/api/photos/${photoId}`, { signal })
+}
+
 /** The evidence view of one visit or inspection (supervisors and the author). */
 export function fetchEvidence(recordType, id, signal) {
   return api(`/api/${RECORD_PATHS[recordType]}/${id}/evidence`, { signal })

@@ -17,7 +17,8 @@ db.version(1).stores({
   photos: 'id, [record_type+record_id], _state, _upload',
   // Mutations in the order they were made; id is the per-client mutation id.
   outbox: 'id, record_id, type',
-  // Photo files kept until the server has them: {photo_id, blob, thumb, sha256, upload_url, sent, total}.
+  // Photo files kept until the server says `stored`: {photo_id, blob, thumb, sha256, upload_url, done,
+  // resend (the user asked to send a refused photo again), draft}.
   files: 'photo_id',
   // Autosaved forms: {key, value, saved_at}.
   drafts: 'key',

@@ -19,6 +19,8 @@ export default {
     states: { draft: '草稿', waiting: '待上传', synced: '已同步', conflict: '有冲突', rejected: '被退回' },
     update: { ready: '新版本已就绪', reload: '立即更新', later: '稍后', waitForm: '请先保存正在填写的表单' },
     signInAgain: '登录已失效，请重新登录；未上传的数据仍保留在本机。',
+    // The request as a whole refused by the server (src/refusals.js).
+    refused: { invalidText: '含有无法保存的字符', malformed: '请求格式错误', tooLarge: '内容过大' },
     gps: {
       locate: '定位',
       searching: '正在定位…',
@@ -49,6 +51,8 @@ export default {
     update: { ready: 'A new version is ready', reload: 'Update now', later: 'Later',
       waitForm: 'Save the form you are filling in first' },
     signInAgain: 'Your sign-in expired; sign in again. Unsent work stays on this phone.',
+    refused: { invalidText: 'Holds a character that cannot be saved', malformed: 'Malformed request',
+      tooLarge: 'Too large' },
     gps: {
       locate: 'Locate',
       searching: 'Locating…',

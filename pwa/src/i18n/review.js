@@ -23,7 +23,10 @@ export default {
       flags: '核验提示 {count}',
       filterAuthor: '只看{name}填报的记录',
       // Skipped by a bulk approval as changed: the list shows it as it was.
-      recheck: { stale_version: '刚被修改过，请重新查看', flagged: '新出现核验提示，请重新查看' },
+      recheck: {
+        stale_version: '刚被修改过，请重新查看', flagged: '新出现核验提示，请重新查看',
+        photos_not_stored: '照片尚未全部上传', own_record: '本人填报，须由其他督查审核',
+      },
     },
     bulk: {
       button: '一键通过无核验提示的记录 ({count})',
@@ -38,6 +41,9 @@ export default {
         not_pending: '已有审核结果 {count} 条',
         stale_version: '刚被修改过、请单独查看 {count} 条',
         flagged: '新出现核验提示 {count} 条',
+        own_record: '本人填报、须由其他督查审核 {count} 条',
+        photos_not_stored: '照片尚未全部上传 {count} 条',
+        other: '其他原因 {count} 条',
       },
       failed: '一键通过中断：{message}',
       close: '知道了',
@@ -78,7 +84,10 @@ export default {
       photosArriving: '{stored}/{count} photos uploaded',
       flags: '{count} checks',
       filterAuthor: 'Only the records of {name}',
-      recheck: { stale_version: 'Changed a moment ago: look at it again', flagged: 'New checks raised: look at it again' },
+      recheck: {
+        stale_version: 'Changed a moment ago: look at it again', flagged: 'New checks raised: look at it again',
+        photos_not_stored: 'Not all photos have arrived', own_record: 'You wrote it: another supervisor reviews it',
+      },
     },
     bulk: {
       button: 'Approve those without checks raised ({count})',
@@ -93,6 +102,9 @@ export default {
         not_pending: '{count} already ruled on',
         stale_version: '{count} changed a moment ago, look at them one by one',
         flagged: '{count} with new checks raised',
+        own_record: '{count} you wrote (another supervisor reviews them)',
+        photos_not_stored: '{count} whose photos have not all arrived',
+        other: '{count} for another reason',
       },
       failed: 'Bulk approval stopped: {message}',
       close: 'OK',

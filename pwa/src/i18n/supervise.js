@@ -18,6 +18,11 @@ export default {
       busy: '服务器繁忙，请稍后重试',
       server: '服务器出错（{status}），请稍后重试',
       other: '请求失败（{status}）',
+      ownRecord: '本人填报，须由其他督查审核',
+      invalidTransition: '这条记录现为“{status}”，不能这样审核',
+      // returned and rejected go back to pending only when the author changes the record.
+      invalidTransitionWaiting: '这条记录现为“{status}”，须等填报人修改后重新提交才能再审核',
+      invalidTransitionUnknown: '这条记录的审核状态已变化，不能这样审核',
     },
     // The area chain of the queue's filters and the ledgers: each select's empty choice is the
     // whole of the area above it.
@@ -41,6 +46,8 @@ export default {
       stale: '这条记录刚被修改过，请重新查看后再审核',
       gone: '这条记录已不在待审核范围（已删除或不在您的辖区）',
       failed: '审核失败：{message}',
+      reread: '{message}；已重新读取这条记录',
+      own: '本人填报',
     },
   },
   en: {
@@ -58,6 +65,10 @@ export default {
       busy: 'The server is busy; try again later',
       server: 'Server error ({status}); try again later',
       other: 'The request failed ({status})',
+      ownRecord: 'You wrote it: another supervisor reviews it',
+      invalidTransition: 'This record is now “{status}” and cannot be ruled so',
+      invalidTransitionWaiting: 'This record is now “{status}”: it is ruled on again once its author changes it',
+      invalidTransitionUnknown: 'This record’s review status changed; it cannot be ruled so',
     },
     area: {
       whole: 'All of {name}', failed: 'Could not load the areas', retry: 'Retry',
@@ -79,6 +90,8 @@ export default {
       stale: 'The record changed a moment ago; look at it again before ruling',
       gone: 'The record is no longer there to review (deleted or outside your area)',
       failed: 'The ruling failed: {message}',
+      reread: '{message}; the record was read again',
+      own: 'You wrote it',
     },
   },
 }

@@ -4,6 +4,7 @@
 // SHA-256 that the server will check. A 4 MB photo leaves the phone as ~400 KB.
 import exifr from 'exifr/dist/lite.esm.mjs'
 import piexif from 'piexifjs'
+import { sha256Hex } from './sha256.js'
 
 export const MAX_EDGE = 1600
 export const THUMB_EDGE = 240
@@ -129,10 +130,6 @@ function exifTime(date) {
   return `${local.slice(0, 10).replaceAll('-', ':')} ${local.slice(11, 19)}`
 }
 
-export async function sha256Hex(bytes) {
-  const digest = await crypto.subtle.digest('SHA-256', bytes)
-  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0')).join('')
-}
 
 /** Everything the app keeps of a newly taken photo: the file to upload, a thumbnail, its hash and EXIF. */
 export async function preparePhoto(file) {

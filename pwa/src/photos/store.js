@@ -2,7 +2,7 @@
 // only in memory); it is attached to its record when the record is saved, right after
 // the record's own mutation in the outbox.
 import { db } from '../db/index.js'
-import { attachPhoto } from '../db/outbox.js'
+import { attachPhoto, deleteRecord, saveTogether } from '../db/outbox.js'
 import { session } from '../session.js'
 
 /**
@@ -39,6 +39,22 @@ export async function attachDrafts(recordType, recordId, drafts) {
 /** A photo taken but not kept in a saved record: drop its file. */
 export function discardDraft(draft) {
   return db.files.delete(draft.id)
+}
+
+/** The user asks for a rejected photo to go up again (the next sync sends its bytes anew). */
+export function sendAgain(photoId) {
+  return db.files.update(photoId, { resend: true, upload_url: null })
+}
+
+/**
+ * The user removes a photo kept on the phone (one the server rejected, say): its file goes,
+ * and if the server knows the photo, its deletion is queued in the same transaction.
+ */
+export function removePhoto(photoId) {
+  return saveTogether(async () => {
+    if (await db.photos.get(photoId)) await deleteRecord('photos', photoId)
+    await db.files.delete(photoId)
+  })
 }
 
 /** The photos of a record as the device knows them, with a local thumbnail where there is one. */

@@ -23,6 +23,8 @@ export const syncState = reactive({
   running: false,
   lastSyncAt: null,
   lastError: null,
+  // When the server's Retry-After ends (ms since the epoch; triggers.js): nothing is sent before.
+  retryAt: null,
   uploads: {}, // photo_id -> {sent, total}
 })
 
@@ -65,7 +67,13 @@ export async function syncNow({ api = syncApi, photos = true } = {}) {
 }
 
 function describe(error) {
-  return { status: error?.status ?? null, reason: error?.reason ?? null, message: error?.message || String(error) }
+  return {
+    status: error?.status ?? null,
+    reason: error?.reason ?? null,
+    message: error?.message || String(error),
+    // Seconds the server asked us to stay away (a 503's or 429's Retry-After).
+    retryAfter: error?.retryAfter ?? null,
+  }
 }
 
 // --- push ---------------------------------------------------------------------------

@@ -20,10 +20,22 @@ function point(position) {
 }
 
 /**
- * The lines a flag's details give, each `{ key, params, link? }`; `target` is the word for
- * what was visited ('household' | 'hotspot'), `link` an earlier record `{ type, id }`.
+ * Where the other photo of a `reused` or `near_duplicate` entry is: `link`, its record
+ * `{ type, id }`, or `elsewhere` when it lies in another area, whose ids the server does not
+ * give (`{"in_another_area": true}`): that record is named in words, with nothing to open.
  */
-export function flagLines(code, details = {}) {
+function elsewhere(other) {
+  if (other.in_another_area || other.record_id == null) return { elsewhere: true }
+  return { link: { type: other.record_type, id: other.record_id } }
+}
+
+/**
+ * The lines a flag's details give, each `{ key, params, link?, elsewhere? }`; `target` is the
+ * word for what was visited ('household' | 'hotspot'), `link` an earlier record `{ type, id }`,
+ * `elsewhere` a record in another area the viewer may not open.
+ */
+export function flagLines(code, details) {
+  details ||= {} // a flag may carry no details
   const target = details.target === 'hotspot' ? 'hotspot' : 'household'
   switch (code) {
     case 'exif_far_from_device':
@@ -52,13 +64,14 @@ export function flagLines(code, details = {}) {
       return [{ key: 'evidence.flag.olderThanRecord',
         params: { hours: amount(details.gap_minutes / 60), limit: amount(details.limit_minutes / 60) } }]
     case 'reused':
-      return (details.also_on || []).map((other) => ({ key: 'evidence.flag.reusedOn',
-        params: {}, link: { type: other.record_type, id: other.record_id } }))
+      return (details.also_on || []).map((other) => ({ key: 'evidence.flag.reusedOn', params: {}, ...elsewhere(other) }))
     case 'near_duplicate':
-      return (details.photos || []).map((other) => ({ key: 'evidence.flag.nearDuplicateOf',
-        params: { bits: other.distance_bits }, link: { type: other.record_type, id: other.record_id } }))
+      return (details.photos || []).map((other) => ({
+        key: other.distance_bits == null ? 'evidence.flag.nearDuplicate' : 'evidence.flag.nearDuplicateOf',
+        params: { bits: other.distance_bits }, ...elsewhere(other) }))
     case 'edited':
-      return [{ key: 'evidence.flag.editedWith', params: { software: details.software || '' } }]
+      // The software's name goes to reviewers and the photo's author only: for others it is absent.
+      return details.software ? [{ key: 'evidence.flag.editedWith', params: { software: details.software } }] : []
     default:
       return []
   }

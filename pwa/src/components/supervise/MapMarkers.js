@@ -2,16 +2,10 @@
 // L.divIcon and popups take an element, so no text ever passes through innerHTML, and
 // colours come from classes (the CSP refuses style attributes parsed from HTML).
 import { countyTime } from '../../api/county.js'
+import { textElement as element } from '../textElement.js'
 import { clusterSize, clusterSummary, isFlagged, markerClasses } from './MapStyle.js'
 
 export const RECORD_TYPES = { visits: 'visit', inspections: 'inspection' }
-
-function element(tag, className, text) {
-  const node = document.createElement(tag)
-  if (className) node.className = className
-  if (text !== undefined) node.textContent = text
-  return node
-}
 
 /** The marker of one feature: a shape per layer, coloured by status, a red ring and count when flagged. */
 export function pinIcon(L, layer, feature) {

@@ -87,20 +87,29 @@ export function appendPage(items, page) {
 
 /**
  * What bulk approval may take: no flag, every photo's bytes arrived (a photo still on the
- * phone has not been checked yet, so having no flag says nothing about it), and not known to
- * have changed since it was listed (`recheck`: it waits to be looked at again).
+ * phone has not been checked yet, so having no flag says nothing about it), not known to
+ * have changed since it was listed (`recheck`: it waits to be looked at again), and not
+ * written by `userId`, the supervisor approving (another supervisor rules on it).
  */
-export function bulkCandidates(items) {
-  return items.filter((item) => item.flag_count === 0 && item.photos_stored >= item.photo_count && !item.recheck)
+export function bulkCandidates(items, userId = null) {
+  return items.filter((item) => item.flag_count === 0 && item.photos_stored >= item.photo_count && !item.recheck
+    && !ownedBy(item, userId))
 }
 
 /** Listed records without flags left out of bulk approval because their photos are still arriving. */
-export function photosArriving(items) {
-  return items.filter((item) => item.flag_count === 0 && item.photos_stored < item.photo_count && !item.recheck)
+export function photosArriving(items, userId = null) {
+  return items.filter((item) => item.flag_count === 0 && item.photos_stored < item.photo_count && !item.recheck
+    && !ownedBy(item, userId))
 }
 
-// Skipped by a bulk approval as changed since listed: what the list shows of them is old.
-const RECHECK = ['stale_version', 'flagged']
+function ownedBy(item, userId) {
+  return userId != null && item.author_id === userId
+}
+
+// Skipped by a bulk approval for what the list did not show (changed, flagged, or photos the
+// list counted as arrived that are not all stored, or the approver's own): each waits to be
+// looked at on its own.
+const RECHECK = ['stale_version', 'flagged', 'photos_not_stored', 'own_record']
 
 /** The list with the records a bulk approval skipped as changed marked `recheck` (by reason). */
 export function markRecheck(items, outcomes) {

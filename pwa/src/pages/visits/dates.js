@@ -8,6 +8,9 @@ export function toLocalInput(iso) {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`
 }
 
+/** The phone's own date (default today), "YYYY-MM-DD": what a cadre calls today, not UTC's. */
+export const localDate = (date = new Date()) => toLocalInput(date.toISOString()).slice(0, 10)
+
 /** From the input's local value to ISO 8601 with the offset of that moment. */
 export function isoWithOffset(local) {
   const date = new Date(local)
