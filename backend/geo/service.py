@@ -20,6 +20,7 @@ from backend.evidence.models import Photo
 from backend.extensions import db
 from backend.geo.schemas import MAX_FEATURES
 from backend.hotspots.models import Hotspot, Inspection
+from backend.records.service import REVIEWER_ROLES
 from backend.visits.models import Visit
 
 if TYPE_CHECKING:
@@ -90,8 +91,14 @@ def _records(layer: Layer, *, actor: User, extra: list[ColumnElement[bool]], bbo
 def photos(*, actor: User, record_type: str | None = None, status: str | None = None, bbox: BBox | None = None,
            area: str | None = None, since: datetime | None = None, until: datetime | None = None,
            flag: str | None = None, limit: int = MAX_FEATURES) -> dict[str, Any]:
-    """Live photos with a position in the actor's area: the EXIF position, else the phone's fix at capture."""
+    """Live photos with a position in the actor's area: the EXIF position, else the phone's fix at capture.
+
+    The EXIF position is a capture detail (docs/evidence.md): reviewers see it for every photo,
+    others for their own photos only; the rest are placed at the phone's fix.
+    """
     from_exif = and_(Photo.exif_lat.is_not(None), Photo.exif_lon.is_not(None))
+    if not actor.has_role(*REVIEWER_ROLES):
+        from_exif = and_(from_exif, Photo.created_by_id == actor.id)
     lon = case((from_exif, Photo.exif_lon), else_=Photo.lon)
     lat = case((from_exif, Photo.exif_lat), else_=Photo.lat)
     time = func.coalesce(Photo.captured_at, Photo.created_at)

@@ -145,6 +145,27 @@ def test_photo_is_placed_at_its_exif_position_else_the_phones_fix(client, cadre,
     assert device_point["properties"]["time"] == "2026-11-20T01:35:00+00:00"
 
 
+def test_a_colleagues_photo_is_placed_at_the_phones_fix_not_its_exif_position(client, tree, cadre,  # noqa: F811
+                                                                                supervisor):  # noqa: F811
+    visit = visit_at(client, cadre, HOME)
+    taken, fix = (HOME[0] + 0.01, HOME[1] + 0.01), (HOME[0] - 0.01, HOME[1] - 0.01)
+    photo_id = str(uuid.uuid4())
+    data = generated_jpeg(160, 120, seed=7, exif=gps_exif(*taken))
+    attach(client, cadre, visit, data, photo_id=photo_id, lat=fix[0], lon=fix[1])
+    upload(client, cadre.headers, photo_id, data)
+    colleague = device("cadre-v1-colleague", tree.V1, "cadre")
+
+    seen = {who: by_id(layer(client, headers, "photos"))[photo_id]
+            for who, headers in (("colleague", colleague.headers), ("author", cadre.headers),
+                                 ("supervisor", supervisor.headers))}
+
+    assert seen["colleague"]["geometry"]["coordinates"] == [fix[1], fix[0]]
+    assert seen["colleague"]["properties"]["position"] == "device"
+    for who in ("author", "supervisor"):
+        assert seen[who]["geometry"]["coordinates"] == pytest.approx([taken[1], taken[0]], abs=1e-5), who
+        assert seen[who]["properties"]["position"] == "exif", who
+
+
 # --- filters --------------------------------------------------------------------------
 
 def test_bbox_keeps_the_points_inside_it(client, cadre, supervisor):  # noqa: F811
