@@ -6,6 +6,7 @@ failure (tests/conftest.py).
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 import time
@@ -26,8 +27,11 @@ from tests.sync.conftest import Device
 PHONE_POSITION = {"latitude": 29.4512, "longitude": 119.8871, "accuracy": 8}
 SYNC_WAIT_S = 30
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# ZOUFANG_HEADED=1 shows the browser (on a desktop, or under xvfb-run) to watch a test.
+HEADED = os.environ.get("ZOUFANG_HEADED") == "1"
+CHROMIUM_ARGS = [*([] if HEADED else ["--headless"]), "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
 
 
 @dataclass
@@ -64,7 +68,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=not HEADED)
         yield browser
         browser.close()
 

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.browser
 PHOTO = FIXTURES / "photos" / "Kodak_CX7530.jpg"
 
 
+@pytest.mark.fixtures
 def test_a_household_and_its_visit_reach_the_server(live_server, phone):
     if not PHOTO.is_file():
         pytest.skip("photo fixtures absent")

@@ -69,6 +69,7 @@ def sign_in_and_install(page, url: str, username: str, password: str) -> None:
     expect(page.locator("[data-test=home-unsynced]")).to_be_visible()
 
 
+@pytest.mark.fixtures
 def test_a_cadres_offline_day_reaches_the_server(live_server, phone):
     app, url = live_server.app, live_server.url
     photos = photo_paths()
@@ -138,6 +139,7 @@ def test_a_cadres_offline_day_reaches_the_server(live_server, phone):
     shot(page, "records-synced")
 
 
+@pytest.mark.fixtures
 def test_an_upload_cut_off_resumes_without_a_second_copy(live_server, phone):
     app, url = live_server.app, live_server.url
     photo = str(PHOTOS / "iphone_hdr_NO.jpg")
@@ -182,6 +184,7 @@ def test_an_upload_cut_off_resumes_without_a_second_copy(live_server, phone):
     assert in_db(app, lambda: db.session.scalar(select(func.count()).select_from(Visit))) == 1
 
 
+@pytest.mark.fixtures
 def test_an_inspection_with_before_and_after_photos(live_server, phone):
     app, url = live_server.app, live_server.url
     photos = photo_paths()

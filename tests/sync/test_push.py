@@ -159,3 +159,26 @@ def test_a_push_while_the_database_fails_is_a_503_with_retry_after_and_the_retry
     assert written(db) == before
     retried = push(client, cadre.headers, cadre.client_id, batch)
     assert [(r["status"], r["record_id"]) for r in retried["results"]] == [("applied", record_id)]
+
+
+def test_a_retry_of_a_result_pruned_long_ago_is_rejected_as_expired_and_applies_nothing(client, db, cadre):
+    from datetime import timedelta
+
+    from backend.models_base import utcnow
+    from backend.sync import service as sync_service
+
+    record_id = new_id()
+    batch = [cadre.mutation("visit.upsert", record_id, visit_fields())]
+    push(client, cadre.headers, cadre.client_id, batch)
+    db.session.execute(SyncResult.__table__.update().values(at=utcnow() - timedelta(days=120)))
+    sync_service.prune(older_than=utcnow() - timedelta(days=90))
+    assert count(db, SyncResult) == 0
+    before = written(db)
+
+    retried = push(client, cadre.headers, cadre.client_id, batch)
+
+    [result] = retried["results"]
+    assert (result["id"], result["status"], result["record_id"], result["version"]) == (1, "rejected", None, None)
+    assert (result["error"]["code"], result["error"]["field"]) == ("result_expired", None)
+    assert "Pull" in result["error"]["message"]
+    assert written(db) == before
