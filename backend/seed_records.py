@@ -34,7 +34,7 @@ from backend.extensions import db
 from backend.hotspots import service as hotspots_service
 from backend.households import service as households_service
 from backend.households.models import Household
-from backend.records import service as records_service
+from backend.records import writes as records_service
 from backend.visits import service as visits_service
 
 # Township cadres (包村干部) who visit the villages the demo cadre of 东岭村 does not cover,

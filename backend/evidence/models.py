@@ -14,7 +14,6 @@ from backend.models_base import utcnow
 from backend.records.models import RecordMixin
 
 PHOTO_STATUSES = ("awaiting_upload", "stored", "rejected")
-RECORD_TYPES = ("visit", "inspection", "hotspot")
 PHASES = ("before", "after")
 
 

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement, and_, case, exists, func, select
 
 from backend.areas import service as areas_service
-from backend.audit.service import jsonable
 from backend.evidence.models import Photo
 from backend.extensions import db
 from backend.geo.schemas import MAX_FEATURES
 from backend.hotspots.models import Hotspot, Inspection
+from backend.json_value import jsonable
 from backend.visits.models import Visit
 
 if TYPE_CHECKING:
