@@ -47,6 +47,7 @@ test: $(TEST_STAMP) pwa
 	$(BIN)/zoufang db upgrade
 	$(BIN)/zoufang seed-demo
 	$(BIN)/ruff check .
+	$(BIN)/mypy backend
 	cd pwa && $(NPM) test
 	$(BIN)/pytest $(PYTEST_ARGS)
 

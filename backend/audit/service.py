@@ -59,7 +59,7 @@ def record(*, actor: User | None, action: str, entity: str, entity_id: Any,
 def _write_events(session: Session, *_args: Any) -> None:
     rows = session.info.pop(PENDING_EVENTS, None)
     if rows:
-        session.connection().execute(insert(AuditEvent.__table__), rows)
+        session.connection().execute(insert(AuditEvent.metadata.tables[AuditEvent.__tablename__]), rows)
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -19,11 +19,12 @@ from typing import Any
 from sqlalchemy import BigInteger, Index, String, Uuid, bindparam, event, insert, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from backend.extensions import db
+from backend.database import SessionLike
+from backend.extensions import Model
 from backend.models_base import utcnow
 
 
-class Change(db.Model):
+class Change(Model):
     """One write to one record, numbered by the global change sequence.
 
     ``seq`` comes from ``SyncCounter`` at flush time, under its row lock, so sequence
@@ -43,7 +44,7 @@ class Change(db.Model):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class SyncCounter(db.Model):
+class SyncCounter(Model):
     """The single row holding the last change sequence given out."""
 
     __tablename__ = "sync_counter"
@@ -54,7 +55,8 @@ class SyncCounter(db.Model):
     pruned_through: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-_counter = SyncCounter.__table__
+_counter = SyncCounter.metadata.tables[SyncCounter.__tablename__]
+_changes = Change.metadata.tables[Change.__tablename__]
 _TAKE_NUMBERS = (update(_counter).where(_counter.c.id == 1)
                  .values(value=_counter.c.value + bindparam("count")).returning(_counter.c.value))
 
@@ -62,7 +64,7 @@ PENDING_CHANGES = "changes"
 NUMBERING_HELD = "changes_numbering_held"
 
 # Called with the session before a commit takes its numbers; each may write (and flush) more.
-Deriver = Callable[[Session], None]
+Deriver = Callable[[SessionLike], None]
 _derivers: list[Deriver] = []
 
 
@@ -72,7 +74,7 @@ def derive_before_numbering(deriver: Deriver) -> Deriver:
     return deriver
 
 
-def log_change(session: Session, *, entity: str, record_id: uuid.UUID, area_code: str,
+def log_change(session: SessionLike, *, entity: str, record_id: uuid.UUID, area_code: str,
                prev_area_code: str | None) -> None:
     """Queue a change; it is numbered and written when the session next flushes or commits."""
     session.info.setdefault(PENDING_CHANGES, []).append({
@@ -80,7 +82,7 @@ def log_change(session: Session, *, entity: str, record_id: uuid.UUID, area_code
 
 
 @contextmanager
-def numbering_held(session: Session) -> Iterator[None]:
+def numbering_held(session: SessionLike) -> Iterator[None]:
     """Flushes inside write rows but number no changes: the counter's lock waits for the last flush."""
     held = session.info.get(NUMBERING_HELD, False)
     session.info[NUMBERING_HELD] = True
@@ -90,7 +92,7 @@ def numbering_held(session: Session) -> Iterator[None]:
         session.info[NUMBERING_HELD] = held
 
 
-def derive(session: Session) -> None:
+def derive(session: SessionLike) -> None:
     """Run the derived work now, its flushes numbering nothing (a sync push calls it before its one flush)."""
     with numbering_held(session):
         for deriver in _derivers:
@@ -117,11 +119,11 @@ def _write_changes(session: Session, *_args: Any) -> None:
     rows = session.info.pop(PENDING_CHANGES, None)
     if not rows:
         return
-    last = session.connection().execute(_TAKE_NUMBERS, {"count": len(rows)}).scalar_one()
+    last: int = session.connection().execute(_TAKE_NUMBERS, {"count": len(rows)}).scalar_one()
     now = utcnow()
     for seq, row in enumerate(rows, start=last - len(rows) + 1):
         row.update(seq=seq, at=now)
-    session.connection().execute(insert(Change.__table__), rows)
+    session.connection().execute(insert(_changes), rows)
 
 
 @event.listens_for(Session, "after_soft_rollback")

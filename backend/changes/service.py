@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, exists, func, or_, select
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import aliased
 
 from backend.changes.models import Change, SyncCounter
@@ -30,7 +31,8 @@ def prune(*, older_than: datetime) -> tuple[int, int]:
             continue
         dropped_through = max(dropped_through, highest)
         statement = delete(Change).where(*condition).execution_options(synchronize_session=False)
-        dropped += db.session.execute(statement).rowcount
+        result = db.session.execute(statement)
+        dropped += result.rowcount if isinstance(result, CursorResult) else 0
     if dropped_through:
         counter = db.session.get(SyncCounter, 1)
         if counter is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from types import MappingProxyType
 from typing import Any
@@ -33,6 +33,7 @@ from backend.models_base import utcnow
 from backend.pagination import Page, decode_cursor, paginate
 from backend.records import kinds, reads, writes
 from backend.records.kinds import Kind, Mutation, Reference, WriteOutcome
+from backend.records.models import RecordMixin
 from backend.storage import get_storage
 
 FIELD_ROLES = ("cadre", "inspector", "supervisor", "admin")
@@ -281,7 +282,10 @@ def _store(digest: str, data: bytes, described: pipeline.Described) -> Blob:
     db.session.execute(upsert_statement(db.session, Blob).values(
         sha256=digest, bytes=len(data), mime=described.mime, description=described.description(),
         created_at=utcnow()).on_conflict_do_nothing(index_elements=[Blob.sha256]))
-    return db.session.get(Blob, digest, populate_existing=True)
+    blob = db.session.get(Blob, digest, populate_existing=True)
+    if blob is None:
+        raise RuntimeError(f"The blob {digest} was written but cannot be read back.")
+    return blob
 
 
 def _link(photo: Photo, blob: Blob, *, actor: User) -> None:
@@ -353,7 +357,7 @@ def _forget_flag_locks(session: Session, *_args: Any) -> None:
     session.info.pop(REMOVED, None)
 
 
-def _locked(photo_ids: list[uuid.UUID]) -> list[Photo]:
+def _locked(photo_ids: Sequence[uuid.UUID]) -> list[Photo]:
     """These photos, each locked until commit and read as the last committed writer left it.
 
     A photo locked earlier in this transaction is taken as it is: it may hold changes not
@@ -434,7 +438,7 @@ def _near(photo: Photo) -> list[dict[str, Any]]:
                Photo.created_at >= since)).all()
     found = []
     for other_id, record_type, record_id, phash, area_code in candidates:
-        if (record_type, record_id) == (photo.record_type, photo.record_id):
+        if phash is None or (record_type, record_id) == (photo.record_type, photo.record_id):
             continue  # two shots at one visit are not a fake
         distance = flags_module.hamming(photo.phash, phash)
         if distance <= config["FLAG_NEAR_DUPLICATE_BITS"]:
@@ -461,7 +465,7 @@ def _record_written(written: writes.Written) -> None:
     work after its last mutation, not in the middle of the batch.
     """
     kind, record, actor = written.kind, written.record, written.actor
-    if kind is PHOTO:
+    if isinstance(record, Photo):
         if "deleted" in written.names and record.deleted:
             _recheck_partners(record, actor=actor)
         return
@@ -488,12 +492,12 @@ def _record_written(written: writes.Written) -> None:
         refresh_flags(photo, actor=actor)
 
 
-def _follow(photo: Photo, record: Any, *, actor: User) -> None:
+def _follow(photo: Photo, record: RecordMixin, *, actor: User) -> None:
     """A photo belongs to its record's area: when the record moves, the photo moves with it."""
     writes.server_update(PHOTO, photo, {"area_code": record.area_code}, actor=actor, action="follow")
 
 
-def _photos_depending_on(kind: Kind[Any], record: Any) -> list[uuid.UUID]:
+def _photos_depending_on(kind: Kind[Any], record: RecordMixin) -> list[uuid.UUID]:
     """Ids of the live photos whose flags or area depend on this record, in id order: its own, and
     those of the records of any kind whose photos are measured against it."""
     conditions: list[ColumnElement[bool]] = []

@@ -177,9 +177,9 @@ def _photos(record_type: str, batch: Sequence[Any]) -> dict[uuid.UUID, tuple[int
     query = select(Photo.record_id, Photo.flags).where(
         Photo.record_type == record_type, Photo.record_id.in_([row.id for row in batch]), Photo.deleted.is_(False),
         Photo.status != "rejected", Photo.area_code.in_(sorted({row.area_code for row in batch})))
-    for record_id, flags in db.session.execute(query):
-        count, codes = found.get(record_id, (0, set()))
-        found[record_id] = (count + 1, codes | set(flags or {}))
+    for row in db.session.execute(query):
+        count, codes = found.get(row.record_id, (0, set()))
+        found[row.record_id] = (count + 1, codes | set(row.flags or {}))
     return found
 
 

@@ -150,7 +150,7 @@ def _counted(rows: Sequence[Any], table: Any, conditions: list[ColumnElement[boo
     if len(rows) <= limit:
         return rows, len(rows)
     total = db.session.scalar(select(func.count()).select_from(table).where(*conditions))
-    return rows[:limit], total
+    return rows[:limit], total or 0
 
 
 def _collection(features: Any, *, total: int, limit: int) -> dict[str, Any]:

@@ -181,7 +181,7 @@ class KindName(validate.OneOf):
         self._which = which
         super().__init__(())
 
-    @property  # type: ignore[override]
+    @property
     def choices(self) -> tuple[str, ...]:
         return tuple(kind.name for kind in self._which())
 
@@ -189,7 +189,7 @@ class KindName(validate.OneOf):
     def choices(self, _value: Iterable[str]) -> None:
         pass
 
-    @property  # type: ignore[override]
+    @property
     def choices_text(self) -> str:
         return ", ".join(str(choice) for choice in self.choices)
 

@@ -9,7 +9,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from sqlalchemy import ColumnElement, event, select
+from sqlalchemy import ColumnElement, event, inspect, select
 from sqlalchemy.orm import Session
 
 from backend.areas import service as areas_service
@@ -103,7 +103,8 @@ def record_filters(kind: Kind[M], *, actor: User, area: str | None = None, since
         conditions.append(model.created_by_id == author)
     if bbox:
         min_lon, min_lat, max_lon, max_lat = bbox
-        conditions += [model.lon.between(min_lon, max_lon), model.lat.between(min_lat, max_lat)]
+        columns = inspect(model).columns
+        conditions += [columns["lon"].between(min_lon, max_lon), columns["lat"].between(min_lat, max_lat)]
     return conditions
 
 

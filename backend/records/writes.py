@@ -15,19 +15,20 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import marshmallow as ma
-from sqlalchemy import event, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
 from backend.areas import service as areas_service
 from backend.areas.models import Area
 from backend.audit import service as audit_service
 from backend.changes.models import derive_before_numbering, log_change
+from backend.database import SessionLike
 from backend.errors import NotFound, RecordError
 from backend.extensions import db
 from backend.json_value import jsonable
 from backend.models_base import utcnow
 from backend.records.kinds import Kind, WriteOutcome
-from backend.records.models import REVIEW_STATUSES, RecordMixin
+from backend.records.models import REVIEW_STATUSES, RecordMixin, ReviewMixin
 from backend.records.reads import RECORD_CACHE, RECORD_LOCKS, find, not_found, not_found_message, visible
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ class Written:
     """One write, as hooks see it: the kind, the record, the fields written and who wrote them."""
 
     kind: Kind[Any]
-    record: Any
+    record: RecordMixin
     names: frozenset[str]
     actor: User
     created_here: bool                          # the record was created in this transaction
@@ -97,7 +98,7 @@ def _forget_writes(session: Session, *_args: object) -> None:
 
 
 @derive_before_numbering
-def _run_write_hooks(session: Session) -> None:
+def _run_write_hooks(session: SessionLike) -> None:
     """The hooks of every write queued so far, in write order; writes they make are handled too."""
     while queued := session.info.pop(WRITTEN, None):
         for written in queued:
@@ -270,7 +271,7 @@ def _with_defaults(model: type[RecordMixin], values: dict[str, Any]) -> dict[str
     defaults (``tags == []``), not the None an unflushed object holds.
     """
     filled = dict(values)
-    for column in model.__table__.columns:
+    for column in inspect(model).columns:
         if column.key not in filled and column.default is not None and column.default.is_scalar:
             filled[column.key] = column.default.arg
         elif column.key not in filled and column.default is not None and column.default.is_callable:
@@ -356,7 +357,8 @@ def _resubmits(kind: Kind[M], record: M, actor: User, base: int | None) -> bool:
     version): an offline edit that crossed it did not answer it, and the phone learns of the
     ruling on its next pull.
     """
-    if not (kind.reviewed and record.created_by_id == actor.id and record.review_status in RESUBMITTED_FROM):
+    if not (kind.reviewed and isinstance(record, ReviewMixin) and record.created_by_id == actor.id
+            and record.review_status in RESUBMITTED_FROM):
         return False
     ruled_at = record.field_versions.get("review_status", [0])[0]
     return record.review_status == "approved" or base is None or base >= ruled_at
@@ -463,7 +465,7 @@ def review(kind: Kind[M], *, actor: User, writer: str, record_id: uuid.UUID, bas
     if not actor.has_role(*REVIEWER_ROLES):
         raise RecordError("forbidden", "Only a supervisor reviews records.")
     record = find_for_update(kind, record_id)
-    if record is None or record.deleted or not visible(actor, record.area_code):
+    if record is None or record.deleted or not visible(actor, record.area_code) or not isinstance(record, ReviewMixin):
         raise NotFound(not_found_message(kind, record_id))
     if base_version != record.version:
         raise _stale(kind, base_version, record, "Look at it again before ruling.")

@@ -104,10 +104,10 @@ def queue(*, actor: User, area: str | None = None, author: int | None = None, si
           until: datetime | None = None, flag: str | None = None, record_type: str | None = None,
           cursor: str | None = None, limit: int = 50) -> Page[dict[str, Any]]:
     """Pending visits and inspections in the actor's area with their photo counts, most-flagged first."""
-    filters = {"area": area, "author": author, "since": since, "until": until, "flag": flag}
     reviewed = _reviewed()
     names = [record_type] if record_type else list(reviewed)
-    parts = [_pending(reviewed[name], actor=actor, **filters) for name in names]
+    parts = [_pending(reviewed[name], actor=actor, area=area, author=author, since=since, until=until, flag=flag)
+             for name in names]
     records = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("pending")
     # One query: each pending record joined to its live photos and grouped back to one row.
     stored = case((Photo.status == "stored", 1), else_=0)
@@ -163,8 +163,8 @@ def _flag_codes(actor: User, items: list[dict[str, Any]]) -> dict[tuple[str, uui
                     for kind, record_ids in ids.items()))
     query = select(Photo.record_type, Photo.record_id, Photo.flags).where(
         of_page, Photo.deleted.is_(False), Photo.flag_count > 0, areas_service.scope_clause(actor, Photo.area_code))
-    for kind, record_id, flags in db.session.execute(query):
-        codes[(kind, record_id)].update(flags or {})
+    for row in db.session.execute(query):
+        codes[(row.record_type, row.record_id)].update(row.flags or {})
     return codes
 
 
@@ -178,16 +178,17 @@ def _photo_states(actor: User, items: list[dict[str, Any]]) -> tuple[set[tuple[s
     """
     wanted = or_(*(and_(Photo.record_type == kind, Photo.record_id.in_(
         [item["id"] for item in items if item["record_type"] == kind])) for kind in _reviewed()))
-    query = (select(Photo.record_type, Photo.record_id, func.max(Photo.flag_count),
-                    func.sum(case((Photo.status == "stored", 0), else_=1)))
+    query = (select(Photo.record_type, Photo.record_id, func.max(Photo.flag_count).label("most_flags"),
+                    func.sum(case((Photo.status == "stored", 0), else_=1)).label("not_stored"))
              .where(wanted, Photo.deleted.is_(False), areas_service.scope_clause(actor, Photo.area_code))
              .group_by(Photo.record_type, Photo.record_id))
-    flagged, unstored = set(), set()
-    for kind, record_id, most_flags, not_stored in db.session.execute(query):
-        if most_flags:
-            flagged.add((kind, record_id))
-        if not_stored:
-            unstored.add((kind, record_id))
+    flagged: set[tuple[str, uuid.UUID]] = set()
+    unstored: set[tuple[str, uuid.UUID]] = set()
+    for row in db.session.execute(query):
+        if row.most_flags:
+            flagged.add((row.record_type, row.record_id))
+        if row.not_stored:
+            unstored.add((row.record_type, row.record_id))
     return flagged, unstored
 
 
@@ -221,7 +222,8 @@ def bulk_approve(*, actor: User, items: list[dict[str, Any]]) -> dict[str, Any]:
         else:
             writes.review(spec, actor=actor, writer=writer, record_id=record.id,
                                    base_version=item["version"], review_status="approved", review_comment=None)
+        version = None if record is None or reason == "not_found" else record.version
         outcomes.append({"record_type": spec.name, "id": item["id"], "status": "skipped" if reason else "approved",
-                         "reason": reason, "version": None if reason == "not_found" else record.version})
+                         "reason": reason, "version": version})
     approved = sum(outcome["status"] == "approved" for outcome in outcomes)
     return {"approved": approved, "skipped": len(outcomes) - approved, "items": outcomes}

@@ -11,22 +11,27 @@ MAX_MUTATIONS = 100
 MAX_PULL = 500
 
 
-class MutationSchema(ma.Schema):
-    """The id is checked here; everything else per mutation, so one bad mutation is only its own rejection."""
+class _Lenient(ma.Schema):
+    """Unknown keys are kept: a mutation's own check names them, as that mutation's rejection."""
 
     class Meta:
         unknown = ma.INCLUDE
 
-    id = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**63 - 1),
-                           metadata={"description": "Per-client sequence: +1 for each mutation ever queued"})
-    type = ma.fields.Raw(metadata={"description": "<kind>.<operation>: household|visit|hotspot|inspection . "
-                                                  "upsert|delete, or photo . attach|delete",
-                                   "type": "string"})
-    record_id = ma.fields.Raw(metadata={"type": "string", "format": "uuid"})
-    base_version = ma.fields.Raw(allow_none=True, metadata={"type": "integer", "nullable": True,
-                                                            "description": "Version the client last saw; "
-                                                                           "null for a record it created"})
-    fields = ma.fields.Raw(metadata={"type": "object", "description": "The record's fields (upsert)"})
+
+# The id is checked here; everything else per mutation, so one bad mutation is only its own rejection.
+MutationSchema = _Lenient.from_dict({
+    "id": ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**63 - 1),
+                            metadata={"description": "Per-client sequence: +1 for each mutation ever queued"}),
+    "type": ma.fields.Raw(metadata={"description": "<kind>.<operation>: household|visit|hotspot|inspection . "
+                                                   "upsert|delete, or photo . attach|delete",
+                                    "type": "string"}),
+    "record_id": ma.fields.Raw(metadata={"type": "string", "format": "uuid"}),
+    "base_version": ma.fields.Raw(allow_none=True, metadata={"type": "integer", "nullable": True,
+                                                             "description": "Version the client last saw; "
+                                                                            "null for a record it created"}),
+    # Declared by name: an attribute called ``fields`` would hide the schema's own.
+    "fields": ma.fields.Raw(metadata={"type": "object", "description": "The record's fields (upsert)"}),
+}, name="MutationSchema")
 
 
 class PushSchema(ma.Schema):

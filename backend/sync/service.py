@@ -23,6 +23,7 @@ from backend.models_base import utcnow
 from backend.pagination import decode_cursor, encode_cursor
 from backend.records import kinds, reads, writes
 from backend.records.kinds import Kind, Mutation, Operation, WriteOutcome
+from backend.records.models import RecordMixin
 from backend.sync.models import SyncClient, SyncResult
 
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ def push(*, actor: User, client_id: uuid.UUID, mutations: list[dict[str, Any]], 
     db.session.flush()
     if answered:
         now = utcnow()
-        db.session.execute(insert(SyncResult.__table__), [
+        db.session.execute(insert(SyncResult.metadata.tables[SyncResult.__tablename__]), [
             {"client_id": client_id, "mutation_id": mutation_id, "result": result, "at": now}
             for mutation_id, result in answered.items()])
     return PushResult(client.last_mutation_id, results)
@@ -251,7 +252,7 @@ def pull(*, actor: User, client_id: uuid.UUID, cursor: str | None = None, limit:
     state. ``reset`` and a page from the start answer a cursor that pruning has
     overtaken, or one given out while the user belonged to another area.
     """
-    counter = db.session.get(SyncCounter, 1)
+    counter = _counter()
     position = decode_cursor(cursor, PullCursor.parse) or PullCursor(0, 0, actor.area_code)
     # Only a prune after the cursor was given out can have dropped changes it has not seen: a
     # cursor of a walk that began after the last prune goes on, even below pruned_through.
@@ -278,6 +279,13 @@ def pull(*, actor: User, client_id: uuid.UUID, cursor: str | None = None, limit:
         "last_mutation_id": client.last_mutation_id if client is not None and client.user_id == actor.id else 0,
         "changes": changes,
     }
+
+
+def _counter() -> SyncCounter:
+    counter = db.session.get(SyncCounter, 1)
+    if counter is None:
+        raise RuntimeError("The change counter's row is missing: run `zoufang db upgrade`.")
+    return counter
 
 
 @dataclass(frozen=True)
@@ -310,6 +318,7 @@ def _page_of(kind: Kind[Any], actor: User, ids: set[uuid.UUID]) -> dict[str, lis
     if ids:
         names = _pulled_fields(kind)
         query = select(kind.model).where(kind.model.id.in_(ids)).options(defer(kind.model.field_versions))
+        record: RecordMixin
         for record in db.session.scalars(query):
             if record.deleted or not reads.visible(actor, record.area_code):
                 deleted.append(str(record.id))
