@@ -99,7 +99,7 @@ class PositionSchema(ma.Schema):
 
 
 class TargetSchema(ma.Schema):
-    kind = ma.fields.String(required=True, validate=validate.OneOf(["household", "hotspot"]))
+    kind = ma.fields.String(required=True, validate=kinds.KindName(kinds.photo_targets))
     id = ma.fields.UUID(required=True)
     name = ma.fields.String(required=True, allow_none=True, metadata={"description": "A hotspot's name"})
     address = ma.fields.String(required=True, allow_none=True, metadata={"description": "A household's address"})
@@ -136,7 +136,7 @@ class RecordDistancesSchema(ma.Schema):
 
 
 class EvidenceSchema(ma.Schema):
-    record_type = ma.fields.String(required=True, validate=validate.OneOf(["visit", "inspection"]))
+    record_type = ma.fields.String(required=True, validate=kinds.KindName(kinds.evidence_viewed))
     author_name = ma.fields.String(required=True, allow_none=True,
                                    metadata={"description": "Display name (else username) of the record's author"})
     area_name = ma.fields.String(required=True, allow_none=True, metadata={"description": "Name of the record's area"})

@@ -173,6 +173,17 @@ def photo_carriers() -> list[Kind[Any]]:
     return [kind for kind in all_kinds() if kind.photos is not None]
 
 
+def evidence_viewed() -> list[Kind[Any]]:
+    """The kinds whose records have an evidence view (a reviewer weighs their photos)."""
+    return [kind for kind in photo_carriers() if kind.photos is not None and kind.photos.evidence_view]
+
+
+def photo_targets() -> list[Kind[Any]]:
+    """The kinds photos are measured against (a visit's household, an inspection's hotspot)."""
+    named = {kind.photos.target_kind for kind in photo_carriers() if kind.photos is not None}
+    return [kind for kind in all_kinds() if kind.name in named]
+
+
 class KindName(validate.OneOf):
     """A kind's name among those ``which`` returns, read when the value is checked (kinds register
     after schemas are declared)."""
