@@ -52,6 +52,7 @@ test: $(TEST_STAMP) pwa
 	$(BIN)/zoufang db upgrade
 	$(BIN)/zoufang seed-demo
 	$(BIN)/ruff check .
+	$(BIN)/mypy backend
 	cd pwa && $(NPM) test
 	$(BIN)/pytest $(COVERAGE) $(PYTEST_ARGS)
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask, Response, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from backend import config as settings_module
@@ -98,7 +98,7 @@ def _register_request_id(app: Flask) -> None:
         g.request_id = given if REQUEST_ID_PATTERN.match(given) else uuid.uuid4().hex
 
     @app.after_request
-    def _send_request_id(response):  # type: ignore[no-untyped-def]
+    def _send_request_id(response: Response) -> Response:
         response.headers["X-Request-ID"] = g.get("request_id") or uuid.uuid4().hex
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")

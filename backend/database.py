@@ -5,10 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import has_request_context, request
+from flask_sqlalchemy.session import Session as AppSession
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
+
+# A session as services hold it: Flask-SQLAlchemy's scoped ``db.session``, or a plain one
+# (event listeners receive the plain one).
+SessionLike = Session | scoped_session[AppSession]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -47,7 +52,7 @@ def configure_engine(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
-def upsert_statement(session: Session, model: Any) -> Any:
+def upsert_statement(session: SessionLike, model: Any) -> Any:
     """An INSERT that takes ``on_conflict_do_update``/``_do_nothing``, for the session's database."""
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(model)

@@ -82,6 +82,26 @@ class TooManyRequests(AppError):
     status = 429
 
 
+
+# A refused write of a field record, by its stable reason. "scope" is only ever an area_code
+# the actor may not write: a record outside the actor's area answers "not_found", word for
+# word as a missing one.
+RECORD_ERROR_STATUS = {
+    "validation": 422, "scope": 404, "not_found": 404, "deleted": 404, "forbidden": 403,
+    "forbidden_field": 403, "own_record": 403, "id_conflict": 409, "invalid_transition": 409,
+    "stale_version": 412, "bad_version": 422, "unknown_type": 422, "result_expired": 410}
+
+
+class RecordError(AppError):
+    """A write refused. ``reason`` is the stable code a sync result carries as ``error.code``;
+    the HTTP status follows from it (``RECORD_ERROR_STATUS``)."""
+
+    def __init__(self, code: str, message: str, *, field: str | None = None,
+                 errors: dict[str, Any] | None = None):
+        super().__init__(message, reason=code, errors=errors or ({"json": {field: [message]}} if field else None))
+        self.status = RECORD_ERROR_STATUS[code]
+        self.field = field
+
 # Statuses outside the HTTP registry that a protocol we speak defines (tus 1.0).
 EXTRA_PHRASES = {460: "Checksum Mismatch"}
 

@@ -1,5 +1,7 @@
 """Extension instances, bound to the app in create_app()."""
 
+from typing import TYPE_CHECKING
+
 from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -17,6 +19,12 @@ class ZoufangApi(Api):
 
 
 db = SQLAlchemy(model_class=Base)
+# The base class of every model: Flask-SQLAlchemy's db.Model, which is ``Base`` with the
+# session's query property added; type checkers see ``Base``, which they can read.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 migrate = Migrate()
 api = ZoufangApi()
 # Responses cross 2G-4G links: the app's scripts and the JSON of a pull shrink 4-10x.

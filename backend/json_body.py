@@ -26,7 +26,7 @@ from backend.errors import BadRequest, InvalidInput
 MAX_DEPTH = 64
 
 # Endpoints that check text item by item themselves. The sync push rejects one mutation and
-# applies the rest (backend/records/service.py, _check_storable): refusing the whole body
+# applies the rest (backend/records/writes.py, _check_storable): refusing the whole body
 # would refuse it again on every retry, and the phone's queue would never move on.
 TEXT_CHECKED_PER_ITEM = frozenset({"sync.push"})
 

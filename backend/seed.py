@@ -61,10 +61,10 @@ def seed_demo(*, reset_passwords: bool = False) -> list[DemoAccount]:
     for username, display_name, role, area_code in DEMO_USERS:
         user = db.session.scalar(select(User).where(User.username == username))
         password = secrets.token_urlsafe(9) if user is None or reset_passwords else None
-        if user is None:
+        if password is not None and user is None:
             accounts_service.create_user(actor=None, username=username, password=password, roles=[role],
                                          area_code=area_code, display_name=display_name)
-        elif password is not None:
+        elif password is not None and user is not None:
             accounts_service.set_password(actor=None, user_id=user.id, password=password)
         accounts.append(DemoAccount(username, role, area_code, password))
     return accounts

@@ -29,12 +29,11 @@ from backend.accounts import service as accounts_service
 from backend.accounts.models import User
 from backend.areas.models import Area
 from backend.evidence import service as evidence_service
-from backend.evidence.models import Photo
 from backend.extensions import db
 from backend.hotspots import service as hotspots_service
 from backend.households import service as households_service
 from backend.households.models import Household
-from backend.records import service as records_service
+from backend.records import writes as records_service
 from backend.visits import service as visits_service
 
 # Township cadres (包村干部) who visit the villages the demo cadre of 东岭村 does not cover,
@@ -131,8 +130,8 @@ def seed_demo_records(county: str, *, seed: int = 2026) -> int:
         return 0
     rng = random.Random(seed)
     users = _field_users()
-    users.update({name: db.session.scalar(select(User).where(User.username == name))
-                  for name in ("demo-cadre", "demo-inspector", "demo-supervisor")})
+    users.update({user.username: user for user in db.session.scalars(
+        select(User).where(User.username.in_(("demo-cadre", "demo-inspector", "demo-supervisor"))))})
     zone = ZoneInfo(current_app.config["TIMEZONE"])
     now = datetime.now(zone).replace(second=0, microsecond=0)
     photos = Photos(rng)
@@ -225,10 +224,10 @@ def _photo(actor: User, record_type: str, record_id: uuid.UUID, data: bytes, whe
               "bytes": len(data), "captured_at": when.isoformat(), "lat": fix[0], "lon": fix[1], "accuracy_m": 10.0}
     if phase:
         fields["phase"] = phase
-    evidence_service.attach(actor=actor, writer=records_service.rest_writer(actor), photo_id=photo_id,
-                            fields=records_service.clean(evidence_service.PHOTO, fields))
+    photo = evidence_service.attach(actor=actor, writer=records_service.rest_writer(actor), photo_id=photo_id,
+                                    fields=records_service.clean(evidence_service.PHOTO, fields))
     db.session.flush()
-    evidence_service.ingest(actor=actor, photo=db.session.get(Photo, photo_id), data=data)
+    evidence_service.ingest(actor=actor, photo=photo, data=data)
 
 
 def _hotspot(rng: random.Random, photos: Photos, users: dict[str, User], village: str, name: str, category: str,
@@ -261,4 +260,4 @@ def _hotspot(rng: random.Random, photos: Photos, users: dict[str, User], village
                                          writer=records_service.rest_writer(actor), record_id=hotspot_id,
                                          fields=records_service.clean(hotspots_service.HOTSPOT, {"status": status}),
                                          base_version=record.version, strict=True)
-        record = outcome.record
+        record = outcome.record or record

@@ -24,6 +24,8 @@ from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
+from backend.database import SessionLike
+
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")
 PENDING_DELETES = "zoufang_storage_deletes"
 log = logging.getLogger(__name__)
@@ -245,7 +247,7 @@ def _mtime(path: Path) -> float:
 
 # --- deletions that wait for the commit ----------------------------------------------
 
-def delete_after_commit(session: Session | scoped_session[Session], keys: Iterable[str], *,
+def delete_after_commit(session: SessionLike, keys: Iterable[str], *,
                         storage: Storage | None = None) -> None:
     """Delete ``keys`` from the store once ``session`` commits; if it rolls back, they stay.
 

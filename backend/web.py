@@ -6,6 +6,7 @@ import mimetypes
 from pathlib import Path
 
 from flask import Blueprint, Response, request, send_from_directory
+from flask.blueprints import BlueprintSetupState
 from swagger_ui_bundle import swagger_ui_path
 from werkzeug.routing import PathConverter
 
@@ -38,7 +39,11 @@ class PagePathConverter(PathConverter):
 
 
 blp = Blueprint("web", __name__)
-blp.record_once(lambda state: state.app.url_map.converters.setdefault("page", PagePathConverter))
+
+
+@blp.record_once
+def _add_page_converter(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters.setdefault("page", PagePathConverter)
 
 
 @blp.after_app_request

@@ -36,9 +36,9 @@ from backend import create_app
 from backend.accounts import service as accounts_service
 from backend.areas import service as areas_service
 from backend.categories.models import Category
+from backend.changes.models import SyncCounter
 from backend.extensions import db
 from backend.models_base import utcnow
-from backend.records.models import SyncCounter
 from backend.visits.models import Visit
 
 COUNTY, TOWNSHIP, VILLAGE, OTHER_VILLAGE = "990101000000", "990101001000", "990101001001", "990101001002"

@@ -63,9 +63,9 @@ def test_seed_demo_is_idempotent_and_prints_passwords_once(cli, client, db):
 
 
 def test_seed_demo_without_records_seeds_areas_and_accounts_only(cli, db):
+    from backend.changes.models import Change
     from backend.hotspots.models import Hotspot, Inspection
     from backend.households.models import Household
-    from backend.records.models import Change
     from backend.visits.models import Visit
 
     result = cli.invoke(args=["seed-demo", "--no-records"])
@@ -85,8 +85,8 @@ def test_sync_prune_days_drops_what_is_older_and_keeps_what_is_younger(cli, clie
 
     from sqlalchemy import update
 
+    from backend.changes.models import Change
     from backend.models_base import utcnow
-    from backend.records.models import Change
     from tests.sync.conftest import device, new_id, push, visit_fields
 
     cadre = device("cadre-prune", tree.V1, "cadre")

@@ -9,13 +9,13 @@ from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.areas.models import Area
-from backend.extensions import db
+from backend.extensions import Model
 from backend.models_base import Timestamps, utcnow
 
 ROLES = ("cadre", "inspector", "supervisor", "admin")
 
 
-class User(Timestamps, db.Model):
+class User(Timestamps, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,7 +42,7 @@ class User(Timestamps, db.Model):
         return f"<User {self.username}>"
 
 
-class UserRole(db.Model):
+class UserRole(Model):
     __tablename__ = "user_roles"
     __table_args__ = (
         CheckConstraint("role IN ('cadre', 'inspector', 'supervisor', 'admin')", name="role"),
@@ -52,7 +52,7 @@ class UserRole(db.Model):
     role: Mapped[str] = mapped_column(String(16), primary_key=True)
 
 
-class DeviceToken(db.Model):
+class DeviceToken(Model):
     """One logged-in app install. Only the SHA-256 of the token is kept."""
 
     __tablename__ = "device_tokens"
@@ -68,7 +68,7 @@ class DeviceToken(db.Model):
     user: Mapped[User] = relationship(lazy="joined")
 
 
-class LoginThrottle(db.Model):
+class LoginThrottle(Model):
     """Failed logins in a row, per username typed, whether or not such a user exists.
 
     Keyed by the name rather than the user row so that a locked name and an
@@ -84,7 +84,7 @@ class LoginThrottle(db.Model):
     last_failure_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
-class RateLimitCounter(db.Model):
+class RateLimitCounter(Model):
     """One fixed-window counter of the sign-in rate limit (a client address and a window).
 
     Kept in the database so that every app process counts against the same number.

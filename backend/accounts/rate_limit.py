@@ -18,6 +18,7 @@ from flask import current_app
 from flask_limiter import RequestLimit
 from limits.storage import Storage
 from sqlalchemy import case, delete, select
+from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.exc import SQLAlchemyError
 
 from backend.accounts.models import RateLimitCounter
@@ -49,8 +50,8 @@ def prune_counters(*, limit: int | None = None) -> int:
     """Delete counters whose window has ended (rows another transaction holds are skipped); how many."""
     ended = (select(RateLimitCounter.key).where(RateLimitCounter.expires_at < time.time())
              .limit(limit).with_for_update(skip_locked=True))
-    return db.session.execute(delete(RateLimitCounter).where(RateLimitCounter.key.in_(ended)),
-                              execution_options={"synchronize_session": False}).rowcount
+    return _rowcount(db.session.execute(delete(RateLimitCounter).where(RateLimitCounter.key.in_(ended)),
+                                        execution_options={"synchronize_session": False}))
 
 
 class DatabaseStorage(Storage):
@@ -76,7 +77,7 @@ class DatabaseStorage(Storage):
             set_={"count": case((ended, amount), else_=RateLimitCounter.count + amount),
                   "expires_at": case((ended, now + expiry), else_=RateLimitCounter.expires_at)},
         ).returning(RateLimitCounter.count)
-        count = db.session.execute(statement, execution_options={"synchronize_session": False}).scalar_one()
+        count: int = db.session.execute(statement, execution_options={"synchronize_session": False}).scalar_one()
         prune_counters(limit=PRUNE_BATCH)
         return int(count)
 
@@ -97,8 +98,14 @@ class DatabaseStorage(Storage):
         return True
 
     def reset(self) -> int | None:
-        return db.session.execute(delete(RateLimitCounter), execution_options={"synchronize_session": False}).rowcount
+        return _rowcount(db.session.execute(delete(RateLimitCounter),
+                                            execution_options={"synchronize_session": False}))
 
     def clear(self, key: str) -> None:
         db.session.execute(delete(RateLimitCounter).where(RateLimitCounter.key == key),
                            execution_options={"synchronize_session": False})
+
+
+def _rowcount(result: Result[Any]) -> int:
+    """The rows a DELETE or UPDATE matched (its result is a CursorResult)."""
+    return result.rowcount if isinstance(result, CursorResult) else 0

@@ -15,6 +15,7 @@ from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import delete, or_, select
+from sqlalchemy.engine import CursorResult
 
 from backend.accounts.models import ROLES, DeviceToken, LoginThrottle, User
 from backend.areas import service as areas_service
@@ -387,7 +388,7 @@ def prune_login_throttles(*, now: datetime | None = None, limit: int | None = No
              .order_by(LoginThrottle.last_failure_at).limit(limit).with_for_update(skip_locked=True))
     result = db.session.execute(delete(LoginThrottle).where(LoginThrottle.username.in_(stale)),
                                 execution_options={"synchronize_session": False})
-    return result.rowcount
+    return result.rowcount if isinstance(result, CursorResult) else 0
 
 
 def _locked(remaining: timedelta) -> TooManyRequests:

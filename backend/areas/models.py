@@ -5,13 +5,13 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.extensions import db
+from backend.extensions import Model
 from backend.models_base import Timestamps
 
 LEVELS = ("county", "township", "village", "grid")
 
 
-class Area(Timestamps, db.Model):
+class Area(Timestamps, Model):
     __tablename__ = "areas"
     __table_args__ = (
         CheckConstraint("level IN ('county', 'township', 'village', 'grid')", name="level"),

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import JSON, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.extensions import db
+from backend.extensions import Model
 from backend.models_base import BigIntPK, utcnow
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """Who did what to which record, and the changed fields before and after.
 
     Rows are only ever inserted: the ORM refuses updates and deletes, and the

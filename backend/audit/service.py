@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
 
 from flask import g, has_request_context, request
 from sqlalchemy import event, insert, select
@@ -15,6 +13,7 @@ from sqlalchemy.orm import Session
 from backend.areas import service as areas_service
 from backend.audit.models import AuditEvent
 from backend.extensions import db
+from backend.json_value import jsonable
 from backend.models_base import utcnow
 from backend.pagination import Page, decode_cursor, paginate
 
@@ -23,19 +22,6 @@ if TYPE_CHECKING:
 
 CLI_ACTOR = "cli"
 PENDING_EVENTS = "audit_events"
-
-
-def jsonable(value: Any) -> Any:
-    """A value as it can be stored in a JSON column."""
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, UUID | Decimal):
-        return str(value)
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [jsonable(v) for v in value]
-    return value
 
 
 def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -73,7 +59,7 @@ def record(*, actor: User | None, action: str, entity: str, entity_id: Any,
 def _write_events(session: Session, *_args: Any) -> None:
     rows = session.info.pop(PENDING_EVENTS, None)
     if rows:
-        session.connection().execute(insert(AuditEvent.__table__), rows)
+        session.connection().execute(insert(AuditEvent.metadata.tables[AuditEvent.__tablename__]), rows)
 
 
 @event.listens_for(Session, "after_soft_rollback")

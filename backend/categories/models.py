@@ -5,12 +5,12 @@ from __future__ import annotations
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.extensions import db
+from backend.extensions import Model
 
 KINDS = ("dispute_type", "hotspot_type", "visit_kind")
 
 
-class Category(db.Model):
+class Category(Model):
     __tablename__ = "categories"
 
     kind: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -6,6 +6,7 @@ from flask import g, has_app_context
 from sqlalchemy import select
 
 from backend.categories.models import Category
+from backend.errors import RecordError
 from backend.extensions import db
 
 
@@ -26,7 +27,6 @@ def codes(kind: str) -> set[str]:
 
 def check(kind: str, code: str, field: str) -> None:
     """RecordError unless ``code`` is an active category of ``kind``."""
-    from backend.records.service import RecordError
 
     known = _cached_codes(kind)
     if code not in known:

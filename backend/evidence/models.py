@@ -9,16 +9,15 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.extensions import db
+from backend.extensions import Model
 from backend.models_base import utcnow
 from backend.records.models import RecordMixin
 
 PHOTO_STATUSES = ("awaiting_upload", "stored", "rejected")
-RECORD_TYPES = ("visit", "inspection", "hotspot")
 PHASES = ("before", "after")
 
 
-class Photo(RecordMixin, db.Model):
+class Photo(RecordMixin, Model):
     """One photo attached to a visit, inspection or hotspot.
 
     The client writes what it knows at capture (the first block); the server fills in the
@@ -66,7 +65,7 @@ class Photo(RecordMixin, db.Model):
         return {"code": self.rejected_code, "message": self.rejected_message or ""}
 
 
-class Blob(db.Model):
+class Blob(Model):
     """Bytes the server holds, once per SHA-256, with what the pipeline read from them."""
 
     __tablename__ = "blobs"
@@ -79,7 +78,7 @@ class Blob(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Upload(db.Model):
+class Upload(Model):
     """A tus upload, of its creator alone. Its chunks live in storage under ``uploads/<id>/``;
     ``chunks`` names those that count, and anything else under the prefix is swept with them."""
 

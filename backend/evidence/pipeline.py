@@ -275,7 +275,7 @@ def _degrees(parts: Any, ref: Any, negative_ref: str, limit: float) -> float | N
     numbers = [_number(part) for part in parts]
     if any(number is None or number < 0 for number in numbers):
         return None
-    degrees = sum(number / 60**index for index, number in enumerate(numbers))  # type: ignore[operator]
+    degrees = sum(number / 60**index for index, number in enumerate(numbers))
     if _text(ref) == negative_ref:
         degrees = -degrees
     return degrees if abs(degrees) <= limit else None

@@ -8,10 +8,11 @@ import marshmallow as ma
 from flask import g, has_request_context
 from marshmallow import validate
 
-from backend.evidence.models import PHASES, PHOTO_STATUSES, RECORD_TYPES
+from backend.evidence.models import PHASES, PHOTO_STATUSES
 from backend.evidence.view import photo_as_seen
 from backend.hotspots.schemas import InspectionSchema
 from backend.pagination import PageArgsSchema, page_schema
+from backend.records import kinds
 from backend.records.schemas import RecordOutSchema, accuracy_field, lat_field, lon_field
 from backend.visits.schemas import VisitSchema
 
@@ -23,7 +24,7 @@ SHA256 = validate.Regexp(r"^[0-9a-f]{64}$", error="sha256 is 64 lowercase hexade
 class PhotoFieldsSchema(ma.Schema):
     """What the phone knows when it attaches a photo; fixed from then on."""
 
-    record_type = ma.fields.String(validate=validate.OneOf(RECORD_TYPES))
+    record_type = ma.fields.String(validate=kinds.KindName(kinds.photo_carriers))
     record_id = ma.fields.UUID()
     sha256 = ma.fields.String(validate=SHA256, metadata={"description": "SHA-256 of the file the phone will upload"})
     bytes = ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=2**40),
@@ -81,7 +82,7 @@ class PhotoSchema(RecordOutSchema):
 
 
 class PhotoQueryArgsSchema(PageArgsSchema):
-    record_type = ma.fields.String(validate=validate.OneOf(RECORD_TYPES))
+    record_type = ma.fields.String(validate=kinds.KindName(kinds.photo_carriers))
     record_id = ma.fields.UUID()
     status = ma.fields.String(validate=validate.OneOf(PHOTO_STATUSES))
 
@@ -98,7 +99,7 @@ class PositionSchema(ma.Schema):
 
 
 class TargetSchema(ma.Schema):
-    kind = ma.fields.String(required=True, validate=validate.OneOf(["household", "hotspot"]))
+    kind = ma.fields.String(required=True, validate=kinds.KindName(kinds.photo_targets))
     id = ma.fields.UUID(required=True)
     name = ma.fields.String(required=True, allow_none=True, metadata={"description": "A hotspot's name"})
     address = ma.fields.String(required=True, allow_none=True, metadata={"description": "A household's address"})
@@ -135,7 +136,7 @@ class RecordDistancesSchema(ma.Schema):
 
 
 class EvidenceSchema(ma.Schema):
-    record_type = ma.fields.String(required=True, validate=validate.OneOf(["visit", "inspection"]))
+    record_type = ma.fields.String(required=True, validate=kinds.KindName(kinds.evidence_viewed))
     author_name = ma.fields.String(required=True, allow_none=True,
                                    metadata={"description": "Display name (else username) of the record's author"})
     area_name = ma.fields.String(required=True, allow_none=True, metadata={"description": "Name of the record's area"})

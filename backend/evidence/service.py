@@ -9,60 +9,65 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from types import MappingProxyType
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import event, select, text
+from sqlalchemy import ColumnElement, event, or_, select, text
 from sqlalchemy.orm import Session
 
 from backend.accounts.models import User
 from backend.areas import service as areas_service
 from backend.audit import service as audit_service
 from backend.database import upsert_statement
-from backend.errors import Forbidden, NotFound
+from backend.errors import Forbidden, NotFound, RecordError
 from backend.evidence import flags as flags_module
 from backend.evidence import pipeline
 from backend.evidence import view as evidence_view
 from backend.evidence.models import Blob, Photo
-from backend.evidence.schemas import PhotoFieldsSchema
+from backend.evidence.schemas import PhotoFieldsSchema, PhotoSchema
 from backend.extensions import db
-from backend.hotspots import service as hotspots_service
-from backend.households import service as households_service
 from backend.models_base import utcnow
 from backend.pagination import Page, decode_cursor, paginate
-from backend.records import service as records_service
-from backend.records.models import log_change
-from backend.records.service import EntitySpec, RecordError
+from backend.records import kinds, reads, writes
+from backend.records.kinds import Kind, Mutation, Reference, WriteOutcome
+from backend.records.models import RecordMixin
 from backend.storage import get_storage
-from backend.visits import service as visits_service
 
 FIELD_ROLES = ("cadre", "inspector", "supervisor", "admin")
 ORIGINAL_ROLES = ("supervisor", "admin")
-PARENTS: dict[str, EntitySpec] = {"visit": visits_service.SPEC, "inspection": hotspots_service.INSPECTION,
-                                  "hotspot": hotspots_service.HOTSPOT}
 VARIANTS = ("thumb", "display", "original")
 # Fields of a record whose change can change its photos' flags (or where they belong).
 FLAGGING_FIELDS = {"lat", "lon", "visited_at", "inspected_at", "household_id", "area_code", "deleted"}
 NEAR_LIMIT = 5
 FLAG_LOCKS = "evidence_flag_locks"
+ATTACHED = "evidence_attached"  # photos attached in this transaction
+REMOVED = "evidence_removed"    # photos deleted in this transaction: they still follow their record
+
+
+def parent_kind(record_type: str | None) -> Kind[Any] | None:
+    """The kind of record photos of ``record_type`` belong to, when it carries photos."""
+    kind = kinds.get(record_type) if isinstance(record_type, str) else None
+    return kind if kind is not None and kind.photos is not None else None
 
 
 def _prepare_photo(actor: User, record: Photo | None, fields: dict[str, Any]) -> dict[str, Any]:
     if record is not None:
         raise RecordError("validation", "A photo's details are fixed when it is attached; attach a new photo.")
-    parent_spec = PARENTS[fields["record_type"]] if fields.get("record_type") in PARENTS else None
+    parent_spec = parent_kind(fields.get("record_type"))
     if parent_spec is None or fields.get("record_id") is None:
         return fields  # the missing fields are named by the required check
     # Locked: a bulk approval checks the record's photos after locking the record, so an
     # attach must not slip an unstored photo in beside it.
-    parent = records_service.find_for_update(parent_spec, fields["record_id"])
-    if parent is None or parent.deleted or not records_service.visible(actor, parent.area_code):
+    parent = writes.find_for_update(parent_spec, fields["record_id"])
+    if parent is None or parent.deleted or not reads.visible(actor, parent.area_code):
         raise RecordError("validation", f"record_id: no {parent_spec.name} {fields['record_id']} in your area.",
                           field="record_id")
-    records_service.check_may_write(parent_spec, actor, parent)
+    writes.check_may_write(parent_spec, actor, parent)
     _check_author(actor, parent_spec, parent)
-    if fields.get("phase") and parent_spec.name != "inspection":
+    if fields.get("phase") and not (parent_spec.photos and parent_spec.photos.phases):
         raise RecordError("validation", "phase: only an inspection's photos are taken before or after.", field="phase")
     limit = current_app.config["PHOTO_MAX_BYTES"]
     if fields.get("bytes", 0) > limit:
@@ -71,7 +76,7 @@ def _prepare_photo(actor: User, record: Photo | None, fields: dict[str, Any]) ->
     return fields
 
 
-def _check_author(actor: User, parent_spec: EntitySpec, parent: Any) -> None:
+def _check_author(actor: User, parent_spec: Kind[Any], parent: Any) -> None:
     """Evidence is its record's author's: nobody else attaches or deletes it, a reviewer included."""
     if parent.created_by_id != actor.id:
         raise RecordError("forbidden", f"Only the author of this {parent_spec.name} may attach or delete its "
@@ -79,20 +84,49 @@ def _check_author(actor: User, parent_spec: EntitySpec, parent: Any) -> None:
 
 
 def _check_delete(actor: User, photo: Photo) -> None:
-    parent_spec = PARENTS[photo.record_type]
-    parent = records_service.find(parent_spec, photo.record_id)
-    if parent is None:
-        raise RecordError("forbidden", f"This photo's {parent_spec.name} is gone; its photos go with it.")
+    parent_spec = parent_kind(photo.record_type)
+    parent = reads.find(parent_spec, photo.record_id) if parent_spec is not None else None
+    if parent_spec is None or parent is None:
+        name = parent_spec.name if parent_spec is not None else "record"
+        raise RecordError("forbidden", f"This photo's {name} is gone; its photos go with it.")
     _check_author(actor, parent_spec, parent)
 
 
-PHOTO = EntitySpec(
-    name="photo", plural="photos", model=Photo, schema=PhotoFieldsSchema,
+def _parent_reference(fields: Mapping[str, Any]) -> list[Reference]:
+    """An attach locks the record it attaches to (with the push's records, parents first)."""
+    parent = parent_kind(fields.get("record_type"))
+    text = fields.get("record_id")
+    if parent is None or not isinstance(text, str):
+        return []
+    try:
+        return [Reference(parent.name, uuid.UUID(text), lock=True)]
+    except ValueError:
+        return []
+
+
+def _attach_mutation(kind: Kind[Any], *, actor: User, writer: str, mutation: Mutation) -> WriteOutcome[Photo]:
+    return WriteOutcome("applied", attach(actor=actor, writer=writer, photo_id=mutation.record_id,
+                                          fields=writes.clean(kind, mutation.fields)))
+
+
+def _delete_mutation(kind: Kind[Any], *, actor: User, writer: str, mutation: Mutation) -> WriteOutcome[Photo]:
+    return WriteOutcome("applied", remove(actor=actor, writer=writer, photo_id=mutation.record_id))
+
+
+def _shown(viewer: User, photo: Photo, row: dict[str, Any]) -> dict[str, Any]:
+    return evidence_view.photo_as_seen(viewer=viewer, photo=photo, row=row)
+
+
+PHOTO: Kind[Photo] = kinds.register(Kind(
+    name="photo", plural="photos", model=Photo, schema=PhotoFieldsSchema, out_schema=PhotoSchema,
     required=("record_type", "record_id", "sha256", "bytes"),
     create_roles=FIELD_ROLES, edit_roles=FIELD_ROLES, prepare=_prepare_photo, check_delete=_check_delete,
-    shown=lambda viewer, photo, row: evidence_view.photo_as_seen(viewer=viewer, photo=photo, row=row),
-    time_field="created_at", status_field="status",
-)
+    shown=_shown, time_field="created_at", status_field="status",
+    # A photo is attached once, never edited.
+    operations=MappingProxyType({"attach": _attach_mutation, "delete": _delete_mutation}),
+    references=_parent_reference,
+    lock_rank=1,  # after the records photos belong to: an attach locks its record first
+))
 
 
 # --- metadata ----------------------------------------------------------------------
@@ -103,45 +137,47 @@ def attach(*, actor: User, writer: str, photo_id: uuid.UUID, fields: dict[str, A
     Bytes the actor can already see on a live photo are linked at once: the phone need
     not upload them. Any other photo waits for its own upload.
     """
-    photo, created = records_service.create_once(PHOTO, actor=actor, writer=writer, record_id=photo_id,
-                                                 fields=fields)
+    photo, created = writes.create_once(PHOTO, actor=actor, writer=writer, record_id=photo_id, fields=fields)
     if created:
-        parent_spec = PARENTS[photo.record_type]
-        # The parent's lock comes before the county's flag lock, as in a write of the parent itself.
-        records_service.resubmit_after_author_change(
-            parent_spec, records_service.find(parent_spec, photo.record_id), actor=actor, writer=writer)
+        db.session.info.setdefault(ATTACHED, set()).add(photo.id)
+        parent_spec = parent_kind(photo.record_type)
+        if parent_spec is not None:
+            # The parent's lock comes before the county's flag lock, as in a write of the parent itself.
+            writes.resubmit_after_author_change(parent_spec, reads.find(parent_spec, photo.record_id), actor=actor,
+                                                writer=writer)
         blob = _held_for(actor, photo.sha256)
         if blob is not None:
             _link(photo, blob, actor=actor)
-        refresh_flags(photo)
+        refresh_flags(photo, actor=actor)
     return photo
 
 
 def remove(*, actor: User, writer: str, photo_id: uuid.UUID) -> Photo | None:
-    """Soft-delete a photo (its record's author only); photos that were flagged because of it are checked again."""
-    found = records_service.find(PHOTO, photo_id)
-    live = found is not None and not found.deleted and records_service.visible(actor, found.area_code)
-    parent_spec = PARENTS[found.record_type] if found is not None else None
-    if live and parent_spec is not None:
+    """Soft-delete a photo (its record's author only); photos that were flagged because of it are
+    checked again before the transaction's changes are numbered (``_record_written``)."""
+    found = reads.find(PHOTO, photo_id)
+    live = found is not None and not found.deleted and reads.visible(actor, found.area_code)
+    parent_spec = parent_kind(found.record_type) if found is not None else None
+    if found is not None and live and parent_spec is not None:
         # Locks in the order every writer takes them: the record, its county's flags, the photos.
-        records_service.find_for_update(parent_spec, found.record_id)
+        writes.find_for_update(parent_spec, found.record_id)
         _lock_flags(found.area_code)
-    photo = records_service.delete(PHOTO, actor=actor, writer=writer, record_id=photo_id)
-    if photo is not None and live and photo.deleted:
-        records_service.resubmit_after_author_change(
-            parent_spec, records_service.find(parent_spec, photo.record_id), actor=actor, writer=writer)
-        _recheck_partners(photo)
+    photo = writes.delete(PHOTO, actor=actor, writer=writer, record_id=photo_id)
+    if photo is not None and live and photo.deleted and parent_spec is not None:
+        db.session.info.setdefault(REMOVED, set()).add(photo.id)
+        writes.resubmit_after_author_change(parent_spec, reads.find(parent_spec, photo.record_id), actor=actor,
+                                            writer=writer)
     return photo
 
 
-def _recheck_partners(photo: Photo) -> None:
-    db.session.flush()
+def _recheck_partners(photo: Photo, *, actor: User | None) -> None:
+    db.session.flush()  # the partners' flags must no longer see this photo
     for partner in _partners(photo):
-        refresh_flags(partner, propagate=False)
+        refresh_flags(partner, propagate=False, actor=actor)
 
 
 def get_photo(*, actor: User, photo_id: uuid.UUID) -> Photo:
-    return records_service.get_record(PHOTO, actor=actor, record_id=photo_id)
+    return reads.get_record(PHOTO, actor=actor, record_id=photo_id)
 
 
 def list_photos(*, actor: User, record_type: str | None = None, record_id: uuid.UUID | None = None,
@@ -178,7 +214,7 @@ def link_waiting(*, actor: User, sha256: str) -> None:
     for photo in _locked(waiting):
         if photo.status != "stored" and not photo.deleted:
             _link(photo, blob, actor=actor)
-            refresh_flags(photo)
+            refresh_flags(photo, actor=actor)
 
 
 def _held_for(actor: User, sha256: str) -> Blob | None:
@@ -227,13 +263,13 @@ def ingest(*, actor: User, photo: Photo, data: bytes) -> Photo:
             continue  # linked or deleted while this request waited for the lock
         if other.id == photo.id or _author_sees(other, photo.area_code):
             _link(other, blob, actor=actor)
-            refresh_flags(other)
+            refresh_flags(other, actor=actor)
     return photo
 
 
 def _author_sees(photo: Photo, area_code: str) -> bool:
     author = db.session.get(User, photo.created_by_id)
-    return author is not None and records_service.visible(author, area_code)
+    return author is not None and reads.visible(author, area_code)
 
 
 def _store(digest: str, data: bytes, described: pipeline.Described) -> Blob:
@@ -246,13 +282,17 @@ def _store(digest: str, data: bytes, described: pipeline.Described) -> Blob:
     db.session.execute(upsert_statement(db.session, Blob).values(
         sha256=digest, bytes=len(data), mime=described.mime, description=described.description(),
         created_at=utcnow()).on_conflict_do_nothing(index_elements=[Blob.sha256]))
-    return db.session.get(Blob, digest, populate_existing=True)
+    blob = db.session.get(Blob, digest, populate_existing=True)
+    if blob is None:
+        raise RuntimeError(f"The blob {digest} was written but cannot be read back.")
+    return blob
 
 
 def _link(photo: Photo, blob: Blob, *, actor: User) -> None:
     # The size is the received file's, whatever the phone announced.
-    _server_update(photo, {**blob.description, "bytes": blob.bytes, "status": "stored", "stored_at": utcnow(),
-                           "rejected_code": None, "rejected_message": None})
+    writes.server_update(PHOTO, photo, {**blob.description, "bytes": blob.bytes, "status": "stored",
+                                        "stored_at": utcnow(), "rejected_code": None, "rejected_message": None},
+                         actor=None, action=None)
     audit_service.record(actor=actor, action="photo.store", entity="photo", entity_id=photo.id,
                          area_code=photo.area_code, after={"sha256": blob.sha256, "mime": blob.mime})
 
@@ -260,22 +300,10 @@ def _link(photo: Photo, blob: Blob, *, actor: User) -> None:
 def _reject(photo: Photo, code: str, message: str, *, actor: User) -> None:
     if photo.status == "stored":
         return  # the right bytes already arrived; a later bad upload changes nothing
-    _server_update(photo, {"status": "rejected", "rejected_code": code, "rejected_message": message[:500]})
+    writes.server_update(PHOTO, photo, {"status": "rejected", "rejected_code": code,
+                                        "rejected_message": message[:500]}, actor=None, action=None)
     audit_service.record(actor=actor, action="photo.reject", entity="photo", entity_id=photo.id,
                          area_code=photo.area_code, after={"code": code})
-
-
-def _server_update(photo: Photo, values: dict[str, Any]) -> None:
-    """Fields the server derives: set, and (for a photo already written) a new version to pull."""
-    changed = {name: value for name, value in values.items() if getattr(photo, name) != value}
-    if not changed:
-        return
-    for name, value in changed.items():
-        setattr(photo, name, value)
-    if photo in db.session.new:
-        return  # still its first version: the attach's change entry carries it
-    photo.version += 1
-    log_change(db.session, entity="photo", record_id=photo.id, area_code=photo.area_code, prev_area_code=None)
 
 
 def read_variant(*, actor: User, photo_id: uuid.UUID, variant: str) -> tuple[bytes, str, str]:
@@ -325,22 +353,24 @@ def _lock_flags(*area_codes: str) -> None:
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_flag_locks(session: Session, *_args: Any) -> None:
     session.info.pop(FLAG_LOCKS, None)
+    session.info.pop(ATTACHED, None)
+    session.info.pop(REMOVED, None)
 
 
-def _locked(photo_ids: list[uuid.UUID]) -> list[Photo]:
+def _locked(photo_ids: Sequence[uuid.UUID]) -> list[Photo]:
     """These photos, each locked until commit and read as the last committed writer left it.
 
     A photo locked earlier in this transaction is taken as it is: it may hold changes not
     yet flushed (a push flushes once, at its end).
     """
-    records_service.preload(PHOTO, photo_ids, lock=True)
-    return [photo for photo in (records_service.find(PHOTO, photo_id) for photo_id in photo_ids)
+    writes.preload(PHOTO, photo_ids, lock=True)
+    return [photo for photo in (reads.find(PHOTO, photo_id) for photo_id in photo_ids)
             if photo is not None]
 
 
 # --- flags -------------------------------------------------------------------------
 
-def refresh_flags(photo: Photo, *, propagate: bool = True) -> None:
+def refresh_flags(photo: Photo, *, propagate: bool = True, actor: User | None = None) -> None:
     """Compute the photo's flags again; near duplicates it gains or loses are told too."""
     if photo.deleted:
         return
@@ -349,30 +379,28 @@ def refresh_flags(photo: Photo, *, propagate: bool = True) -> None:
     context = _context(photo)
     flags = flags_module.compute(photo, context, flags_module.Limits.from_config(current_app.config))
     before = {item["photo_id"] for item in (photo.flags or {}).get("near_duplicate", {}).get("photos", [])}
-    _server_update(photo, {"flags": flags, "flag_count": len(flags)})
+    writes.server_update(PHOTO, photo, {"flags": flags, "flag_count": len(flags)}, actor=actor, action="flag")
     if propagate:
         now = {item["photo_id"] for item in context.near}
         for partner in _locked([uuid.UUID(partner_id) for partner_id in sorted(before | now)]):
-            refresh_flags(partner, propagate=False)
+            refresh_flags(partner, propagate=False, actor=actor)
 
 
 def _context(photo: Photo) -> flags_module.Context:
     context = flags_module.Context()
-    parent = records_service.find(PARENTS[photo.record_type], photo.record_id)
-    if parent is None:
+    kind = parent_kind(photo.record_type)
+    parent = reads.find(kind, photo.record_id) if kind is not None else None
+    if kind is None or kind.photos is None or parent is None:
         return context
-    if photo.record_type == "visit":
-        context.record_time = parent.visited_at
-        household = (records_service.find(households_service.SPEC, parent.household_id)
-                     if parent.household_id else None)
-        if household is not None and household.lat is not None and household.lon is not None:
-            context.target, context.target_kind = (household.lat, household.lon), "household"
-    else:
-        hotspot = parent if photo.record_type == "hotspot" else records_service.find(hotspots_service.HOTSPOT,
-                                                                                    parent.hotspot_id)
-        context.record_time = parent.inspected_at if photo.record_type == "inspection" else None
-        if hotspot is not None and hotspot.lat is not None and hotspot.lon is not None:
-            context.target, context.target_kind = (hotspot.lat, hotspot.lon), "hotspot"
+    place = kind.photos
+    context.record_time = place.record_time(parent)
+    target_kind = kinds.get(place.target_kind)
+    target_id = place.target_id(parent)
+    target = (parent if place.target_field is None else
+              reads.find(target_kind, target_id) if target_kind is not None and target_id is not None else None)
+    lat, lon = getattr(target, "lat", None), getattr(target, "lon", None)
+    if target is not None and lat is not None and lon is not None:
+        context.target, context.target_kind = (lat, lon), place.target_kind
     context.reused_on = _reused_on(photo)
     context.near = _near(photo)
     return context
@@ -410,7 +438,7 @@ def _near(photo: Photo) -> list[dict[str, Any]]:
                Photo.created_at >= since)).all()
     found = []
     for other_id, record_type, record_id, phash, area_code in candidates:
-        if (record_type, record_id) == (photo.record_type, photo.record_id):
+        if phash is None or (record_type, record_id) == (photo.record_type, photo.record_id):
             continue  # two shots at one visit are not a fake
         distance = flags_module.hamming(photo.phash, phash)
         if distance <= config["FLAG_NEAR_DUPLICATE_BITS"]:
@@ -427,53 +455,63 @@ def _partners(photo: Photo) -> list[Photo]:
     return _locked(sorted(ids))
 
 
-@records_service.on_write
-def _record_written(spec: EntitySpec, record: Any, changed: set[str]) -> None:
-    """A visit, inspection, hotspot or household changed: its photos follow its area and are checked again."""
-    if spec.name == "photo" or not (changed & FLAGGING_FIELDS):
+@writes.on_write
+def _record_written(written: writes.Written) -> None:
+    """A record changed: its photos follow its area and are checked again, and so are the photos
+    measured against it (a household's visits', a hotspot's inspections'). A photo deleted: the
+    photos whose flags named it are checked again.
+
+    Runs once per write, before the transaction's changes are numbered: a sync push does this
+    work after its last mutation, not in the middle of the batch.
+    """
+    kind, record, actor = written.kind, written.record, written.actor
+    if isinstance(record, Photo):
+        if "deleted" in written.names and record.deleted:
+            _recheck_partners(record, actor=actor)
         return
-    if record in db.session.new and (record.version == 1 or not _photos_in_session()):
+    if not (written.names & FLAGGING_FIELDS):
+        return
+    attached_here = bool(db.session.info.get(ATTACHED))
+    if written.created_here and (written.version == 1 or not attached_here):
         return  # created in this transaction: only photos attached since then can depend on it
     _lock_flags(record.area_code)
-    # A push writes without flushing until its end; the photos' query must see this batch.
-    db.session.flush()
-    for photo in _locked(_photos_depending_on(spec, record)):
+    db.session.flush()  # the photos' query must see this transaction's writes (numbering is held)
+    for photo in _locked(_photos_depending_on(kind, record)):
+        own = photo.record_type == kind.name and photo.record_id == record.id
         if photo.deleted:
+            if own and photo.area_code != record.area_code:
+                _follow(photo, record, actor=actor)  # deleted earlier in this transaction: it still goes along
             continue
-        if spec.name in PARENTS and photo.record_type == spec.name and photo.record_id == record.id:
+        if own:
             if record.deleted:
-                _server_update(photo, {"deleted": True})  # a deleted record's photos go with it
-                _recheck_partners(photo)
+                # A deleted record's photos go with it.
+                writes.server_update(PHOTO, photo, {"deleted": True}, actor=actor, action="delete")
                 continue
             if photo.area_code != record.area_code:
-                _follow(photo, record)
-        refresh_flags(photo)
+                _follow(photo, record, actor=actor)
+        refresh_flags(photo, actor=actor)
 
 
-def _photos_in_session() -> bool:
-    return any(isinstance(item, Photo) for item in db.session.new)
-
-
-def _follow(photo: Photo, record: Any) -> None:
+def _follow(photo: Photo, record: RecordMixin, *, actor: User) -> None:
     """A photo belongs to its record's area: when the record moves, the photo moves with it."""
-    previous = photo.area_code
-    photo.area_code = record.area_code
-    photo.version += 1
-    log_change(db.session, entity="photo", record_id=photo.id, area_code=photo.area_code, prev_area_code=previous)
+    writes.server_update(PHOTO, photo, {"area_code": record.area_code}, actor=actor, action="follow")
 
 
-def _photos_depending_on(spec: EntitySpec, record: Any) -> list[uuid.UUID]:
-    """Ids of the live photos whose flags or area depend on this record, in id order."""
-    live = Photo.deleted.is_(False)
-    if spec.name in PARENTS:
-        condition = (Photo.record_type == spec.name) & (Photo.record_id == record.id)
-        if spec.name == "hotspot":
-            inspections = select(hotspots_service.INSPECTION.model.id).where(
-                hotspots_service.INSPECTION.model.hotspot_id == record.id)
-            condition = condition | ((Photo.record_type == "inspection") & Photo.record_id.in_(inspections))
-    elif spec.name == "household":
-        visits = select(visits_service.SPEC.model.id).where(visits_service.SPEC.model.household_id == record.id)
-        condition = (Photo.record_type == "visit") & Photo.record_id.in_(visits)
-    else:
+def _photos_depending_on(kind: Kind[Any], record: RecordMixin) -> list[uuid.UUID]:
+    """Ids of the live photos whose flags or area depend on this record, in id order: its own, and
+    those of the records of any kind whose photos are measured against it."""
+    conditions: list[ColumnElement[bool]] = []
+    if kind.photos is not None:
+        own = (Photo.record_type == kind.name) & (Photo.record_id == record.id)
+        removed_here = sorted(db.session.info.get(REMOVED, ()))
+        conditions.append(own & (Photo.deleted.is_(False) | Photo.id.in_(removed_here)) if removed_here
+                          else own & Photo.deleted.is_(False))
+    for carrier in kinds.photo_carriers():
+        place = carrier.photos
+        if place is not None and place.target_kind == kind.name and place.target_field is not None:
+            measured = select(carrier.model.id).where(getattr(carrier.model, place.target_field) == record.id)
+            conditions.append((Photo.record_type == carrier.name) & Photo.record_id.in_(measured)
+                              & Photo.deleted.is_(False))
+    if not conditions:
         return []
-    return list(db.session.scalars(select(Photo.id).where(condition, live).order_by(Photo.id)))
+    return list(db.session.scalars(select(Photo.id).where(or_(*conditions)).order_by(Photo.id)))

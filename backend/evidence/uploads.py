@@ -33,7 +33,7 @@ from backend.evidence import service as evidence_service
 from backend.evidence.models import Photo, Upload
 from backend.extensions import db
 from backend.models_base import utcnow
-from backend.records import service as records_service
+from backend.records import reads
 from backend.storage import delete_after_commit, get_storage
 
 if TYPE_CHECKING:
@@ -153,7 +153,8 @@ def _load(actor: User, upload_id: str, *, lock: bool) -> tuple[Upload, Photo]:
 
 def _check_author(actor: User, photo: Photo) -> None:
     """Only the author of the photo's record sends its bytes: a reviewer or a colleague may not change evidence."""
-    record = records_service.find(evidence_service.PARENTS[photo.record_type], photo.record_id)
+    kind = evidence_service.parent_kind(photo.record_type)
+    record = reads.find(kind, photo.record_id) if kind is not None else None
     if record is None or record.created_by_id != actor.id:
         raise Forbidden(f"Only the author of this photo's {photo.record_type} may upload its bytes.",
                         reason="not_author")

@@ -24,13 +24,10 @@ from backend.errors import NotFound
 from backend.evidence.flags import distance_m
 from backend.evidence.models import Photo
 from backend.extensions import db
-from backend.hotspots import service as hotspots_service
-from backend.households import service as households_service
-from backend.records import service as records_service
-from backend.records.service import REVIEWER_ROLES, EntitySpec
-from backend.visits import service as visits_service
+from backend.records import kinds, reads
+from backend.records.kinds import Kind
+from backend.records.writes import REVIEWER_ROLES
 
-REVIEWED: dict[str, EntitySpec] = {"visit": visits_service.SPEC, "inspection": hotspots_service.INSPECTION}
 Point = tuple[float, float]
 # Where and with what a photo was taken, read from its file: for reviewers and its author.
 CAPTURE_FIELDS = ("exif_lat", "exif_lon", "exif_alt_m", "make", "model", "software")
@@ -68,18 +65,20 @@ def _named(viewer: User | None, entry: dict[str, Any]) -> dict[str, Any]:
     if area_code is None:  # flags computed before entries kept the other photo's area
         other = db.session.get(Photo, uuid.UUID(entry["photo_id"]))
         area_code = other.area_code if other is not None else None
-    if area_code is None or not records_service.visible(viewer, area_code):
+    if area_code is None or not reads.visible(viewer, area_code):
         return dict(ELSEWHERE)
     return {name: value for name, value in entry.items() if name != "area_code"}
 
 
 def record_evidence(*, actor: User, record_type: str, record_id: uuid.UUID) -> dict[str, Any]:
     """The evidence of a visit or inspection, for supervisors, admins and its author; NotFound for anyone else."""
-    spec = REVIEWED[record_type]
-    record = records_service.get_record(spec, actor=actor, record_id=record_id)
+    spec = kinds.get(record_type)
+    if spec is None or spec.photos is None or not spec.photos.evidence_view:
+        raise NotFound(f"No {record_type} {record_id} in your area.")
+    record = reads.get_record(spec, actor=actor, record_id=record_id)
     if not actor.has_role(*REVIEWER_ROLES) and record.created_by_id != actor.id:
         raise NotFound(f"No {spec.name} {record_id} in your area.")
-    target = _target(actor, record_type, record)
+    target = _target(actor, spec, record)
     target_point = _point(target["lat"], target["lon"]) if target else None
     fix = _position(record.lat, record.lon, record.accuracy_m)
     photos = db.session.scalars(
@@ -95,27 +94,26 @@ def record_evidence(*, actor: User, record_type: str, record_id: uuid.UUID) -> d
             "photos": [_photo(photo, target_point) for photo in photos]}
 
 
-def _target(actor: User, record_type: str, record: Any) -> dict[str, Any] | None:
-    """The household a visit was made to, or the hotspot an inspection looked at, when the actor sees it."""
-    if record_type == "visit":
-        household = _visible(households_service.SPEC, actor, record.household_id)
-        if household is None:
-            return None
-        return {"kind": "household", "id": household.id, "name": None, "address": household.address,
-                "head_name": household.head_name, "lat": household.lat, "lon": household.lon}
-    hotspot = _visible(hotspots_service.HOTSPOT, actor, record.hotspot_id)
-    if hotspot is None:
+def _target(actor: User, kind: Kind[Any], record: Any) -> dict[str, Any] | None:
+    """What the record's photos are measured against (the household visited, the hotspot
+    inspected), when the actor sees it."""
+    place = kind.photos
+    target_kind = kinds.get(place.target_kind) if place is not None else None
+    if place is None or target_kind is None:
         return None
-    return {"kind": "hotspot", "id": hotspot.id, "name": hotspot.name, "address": None, "head_name": None,
-            "lat": hotspot.lat, "lon": hotspot.lon}
+    target = _visible(target_kind, actor, place.target_id(record))
+    if target is None:
+        return None
+    described = target_kind.as_target(target) if target_kind.as_target else {}
+    return {"kind": target_kind.name, "id": target.id, **described, "lat": target.lat, "lon": target.lon}
 
 
-def _visible(spec: EntitySpec, actor: User, record_id: uuid.UUID | None) -> Any | None:
+def _visible(spec: Kind[Any], actor: User, record_id: uuid.UUID | None) -> Any | None:
     # A deleted target is still the one the record names: it is shown, as the flags still measure against it.
     if record_id is None:
         return None
     try:
-        return records_service.get_record(spec, actor=actor, record_id=record_id, include_deleted=True)
+        return reads.get_record(spec, actor=actor, record_id=record_id, include_deleted=True)
     except NotFound:
         return None
 

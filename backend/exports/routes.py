@@ -13,7 +13,7 @@ from backend.auth import current_user, login_required
 from backend.exports import service
 from backend.exports.schemas import MIMETYPES, ExportArgsSchema, download_doc
 from backend.extensions import db
-from backend.records.service import REVIEWER_ROLES
+from backend.records.writes import REVIEWER_ROLES
 
 blp = Blueprint("exports", __name__, url_prefix="/api/exports", description="Ledgers 台账导出")
 

@@ -32,8 +32,8 @@ from backend.extensions import db
 from backend.hotspots.models import Hotspot, Inspection
 from backend.hotspots.service import HOTSPOT
 from backend.households.models import Household
-from backend.records import service as records_service
-from backend.records.service import EntitySpec
+from backend.records import reads
+from backend.records.kinds import Kind
 from backend.visits.models import Visit
 from backend.visits.service import SPEC as VISIT
 
@@ -83,7 +83,7 @@ class Ledger:
 @dataclass(frozen=True)
 class _Kind:
     title: str
-    spec: EntitySpec
+    spec: Kind[Any]
     columns: tuple[Column, ...]
 
 
@@ -96,7 +96,7 @@ def write_ledger(*, actor: User, name: str, fmt: str, area: str | None = None, s
     """The actor's visits or hotspots matching the list filters, written to a temporary xlsx or csv file."""
     kind = KINDS[name]
     root = areas_service.get_area(actor=actor, code=area) if area else actor.area
-    conditions = records_service.record_filters(kind.spec, actor=actor, area=area, since=since, until=until,
+    conditions = reads.record_filters(kind.spec, actor=actor, area=area, since=since, until=until,
                                                 status=status, author=author, bbox=bbox)
     zone = ZoneInfo(current_app.config["TIMEZONE"])
     rows = (_visit_rows if name == "visits" else _hotspot_rows)(actor, conditions, zone)
@@ -177,9 +177,9 @@ def _photos(record_type: str, batch: Sequence[Any]) -> dict[uuid.UUID, tuple[int
     query = select(Photo.record_id, Photo.flags).where(
         Photo.record_type == record_type, Photo.record_id.in_([row.id for row in batch]), Photo.deleted.is_(False),
         Photo.status != "rejected", Photo.area_code.in_(sorted({row.area_code for row in batch})))
-    for record_id, flags in db.session.execute(query):
-        count, codes = found.get(record_id, (0, set()))
-        found[record_id] = (count + 1, codes | set(flags or {}))
+    for row in db.session.execute(query):
+        count, codes = found.get(row.record_id, (0, set()))
+        found[row.record_id] = (count + 1, codes | set(row.flags or {}))
     return found
 
 

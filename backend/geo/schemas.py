@@ -10,8 +10,9 @@ from marshmallow import validate
 
 from backend.areas.schemas import AREA_CODE
 from backend.evidence.flags import CODES as FLAG_CODES
-from backend.evidence.models import PHOTO_STATUSES, RECORD_TYPES
+from backend.evidence.models import PHOTO_STATUSES
 from backend.hotspots.models import HOTSPOT_STATUSES
+from backend.records import kinds
 from backend.records.models import REVIEW_STATUSES
 from backend.records.schemas import BBox, Instant
 
@@ -40,7 +41,7 @@ class HotspotGeoArgsSchema(GeoArgsSchema):
 
 
 class PhotoGeoArgsSchema(GeoArgsSchema):
-    record_type = ma.fields.String(validate=validate.OneOf(RECORD_TYPES))
+    record_type = ma.fields.String(validate=kinds.KindName(kinds.photo_carriers))
     status = ma.fields.String(validate=validate.OneOf(PHOTO_STATUSES))
 
 

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement, and_, case, exists, func, select
 
 from backend.areas import service as areas_service
-from backend.audit.service import jsonable
 from backend.evidence.models import Photo
 from backend.extensions import db
 from backend.geo.schemas import MAX_FEATURES
 from backend.hotspots.models import Hotspot, Inspection
-from backend.records.service import REVIEWER_ROLES
+from backend.json_value import jsonable
+from backend.records.writes import REVIEWER_ROLES
 from backend.visits.models import Visit
 
 if TYPE_CHECKING:
@@ -157,7 +157,7 @@ def _counted(rows: Sequence[Any], table: Any, conditions: list[ColumnElement[boo
     if len(rows) <= limit:
         return rows, len(rows)
     total = db.session.scalar(select(func.count()).select_from(table).where(*conditions))
-    return rows[:limit], total
+    return rows[:limit], total or 0
 
 
 def _collection(features: Any, *, total: int, limit: int) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from sqlalchemy import Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.extensions import db
+from backend.extensions import Model
 from backend.records.models import RecordMixin, ReviewMixin
 
 HOTSPOT_STATUSES = ("listed", "rectifying", "acceptance_requested", "closed", "relapsed")
@@ -16,7 +16,7 @@ RISK_LEVELS = ("high", "medium", "low")
 INSPECTION_RESULTS = ("rectified", "in_progress", "relapsed")
 
 
-class Hotspot(RecordMixin, db.Model):
+class Hotspot(RecordMixin, Model):
     __tablename__ = "hotspots"
 
     name: Mapped[str] = mapped_column(String(200))
@@ -30,7 +30,7 @@ class Hotspot(RecordMixin, db.Model):
     responsible_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
-class Inspection(RecordMixin, ReviewMixin, db.Model):
+class Inspection(RecordMixin, ReviewMixin, Model):
     __tablename__ = "inspections"
 
     hotspot_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hotspots.id"), index=True)

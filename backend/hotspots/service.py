@@ -6,10 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 from backend.accounts import service as accounts_service
 from backend.categories import service as categories_service
-from backend.errors import NotFound
+from backend.errors import NotFound, RecordError
 from backend.hotspots.models import Hotspot, Inspection
-from backend.hotspots.schemas import HotspotFieldsSchema, InspectionFieldsSchema
-from backend.records.service import EntitySpec, RecordError, get_record
+from backend.hotspots.schemas import HotspotFieldsSchema, HotspotSchema, InspectionFieldsSchema, InspectionSchema
+from backend.records import kinds
+from backend.records.kinds import Kind, PhotoPlace
+from backend.records.reads import get_record
 
 if TYPE_CHECKING:
     from backend.accounts.models import User
@@ -76,16 +78,25 @@ def _prepare_inspection(actor: User, record: Inspection | None, fields: dict[str
     return fields
 
 
-HOTSPOT = EntitySpec(
-    name="hotspot", plural="hotspots", model=Hotspot, schema=HotspotFieldsSchema,
+def _as_target(hotspot: Hotspot) -> dict[str, Any]:
+    return {"name": hotspot.name, "address": None, "head_name": None}
+
+
+HOTSPOT: Kind[Hotspot] = kinds.register(Kind(
+    name="hotspot", plural="hotspots", model=Hotspot, schema=HotspotFieldsSchema, out_schema=HotspotSchema,
     required=("area_code", "name", "category"),
     create_roles=WRITER_ROLES, edit_roles=WRITER_ROLES, prepare=_prepare_hotspot, status_field="status",
-    check_delete=_check_hotspot_delete,
-)
+    check_delete=_check_hotspot_delete, as_target=_as_target,
+    # Its own photos are measured against itself.
+    photos=PhotoPlace(target_kind="hotspot"),
+))
 
-INSPECTION = EntitySpec(
+INSPECTION: Kind[Inspection] = kinds.register(Kind(
     name="inspection", plural="inspections", model=Inspection, schema=InspectionFieldsSchema,
-    required=("hotspot_id", "inspected_at", "result"),
+    out_schema=InspectionSchema, required=("hotspot_id", "inspected_at", "result"),
     create_roles=("inspector",), edit_roles=("inspector",), author_only=True, reviewed=True,
     prepare=_prepare_inspection, time_field="inspected_at", status_field="review_status",
-)
+    # Its photos are measured against the hotspot inspected, taken before or after the work.
+    photos=PhotoPlace(target_kind="hotspot", target_field="hotspot_id", time_field="inspected_at", phases=True,
+                      evidence_view=True),
+))

@@ -7,11 +7,11 @@ from typing import Any
 from sqlalchemy import JSON, Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.extensions import db
+from backend.extensions import Model
 from backend.records.models import RecordMixin
 
 
-class Household(RecordMixin, db.Model):
+class Household(RecordMixin, Model):
     __tablename__ = "households"
     # An area's live households (the denominator of coverage) and their ids, read from the
     # index alone.

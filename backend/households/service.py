@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from backend.areas import service as areas_service
+from backend.errors import RecordError
 from backend.households.models import Household
-from backend.households.schemas import HouseholdFieldsSchema
-from backend.records.service import EntitySpec, RecordError
+from backend.households.schemas import HouseholdFieldsSchema, HouseholdSchema
+from backend.records import kinds
+from backend.records.kinds import Kind
 
 if TYPE_CHECKING:
     from backend.accounts.models import User
@@ -24,9 +26,13 @@ def _prepare(actor: User, record: Household | None, fields: dict[str, Any]) -> d
     return fields
 
 
-SPEC = EntitySpec(
+def _as_target(household: Household) -> dict[str, Any]:
+    return {"name": None, "address": household.address, "head_name": household.head_name}
+
+
+SPEC: Kind[Household] = kinds.register(Kind(
     name="household", plural="households", model=Household, schema=HouseholdFieldsSchema,
-    required=("area_code", "address", "head_name"),
+    out_schema=HouseholdSchema, required=("area_code", "address", "head_name"),
     create_roles=("cadre", "admin"), edit_roles=("cadre", "admin"),
-    prepare=_prepare,
-)
+    prepare=_prepare, as_target=_as_target,
+))

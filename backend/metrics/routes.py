@@ -13,7 +13,7 @@ from backend.metrics.schemas import (
     RectificationSchema,
     VisitsPerDaySchema,
 )
-from backend.records.service import REVIEWER_ROLES
+from backend.records.writes import REVIEWER_ROLES
 
 blp = Blueprint("metrics", __name__, url_prefix="/api/metrics", description="Campaign rates 指标")
 

@@ -226,7 +226,8 @@ def _child_code(root: Area) -> ColumnElement[str]:
     return func.substr(Area.path, literal_column(str(len(root.path) + 1)), literal_column(str(CODE_LENGTH)))
 
 
-def _by_child(query: Select[Any], *, actor: User, root: Area, area_column: Any) -> dict[str, dict[str, int]]:
+def _by_child(query: Select[*tuple[Any, ...]], *, actor: User, root: Area,
+              area_column: Any) -> dict[str, dict[str, int]]:
     """Run ``query`` (labelled counts over one table) over ``root``'s subtree in scope, added up by child.
 
     The records are counted per area code first, through the indexes that lead with it;

@@ -10,12 +10,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from backend.auth import current_user, login_required
-from backend.errors import PreconditionRequired
+from backend.errors import PreconditionRequired, RecordError
 from backend.extensions import db
 from backend.headers import header_number
-from backend.records import service
+from backend.records import reads, writes
+from backend.records.kinds import Kind
 from backend.records.schemas import RecordQueryArgsSchema, ReviewSchema
-from backend.records.service import EntitySpec, RecordError, rest_writer
+from backend.records.writes import rest_writer
 
 IF_MATCH = {"in": "header", "name": "If-Match", "required": True, "schema": {"type": "string"},
             "description": 'The ETag (version) of the record you edited, e.g. "3"'}
@@ -36,7 +37,7 @@ def with_etag(record: Any, status: int = 200) -> tuple[Any, int, dict[str, str]]
     return record, status, {"ETag": f'"{record.version}"'}
 
 
-def register_record_routes(blp: Blueprint, spec: EntitySpec, *, create_schema: type[ma.Schema],
+def register_record_routes(blp: Blueprint, spec: Kind[Any], *, create_schema: type[ma.Schema],
                            out_schema: type[ma.Schema], page_schema: type[ma.Schema]) -> None:
     """Add the collection and item routes of ``spec`` to ``blp``."""
     fields_schema = spec.schema
@@ -49,7 +50,7 @@ def register_record_routes(blp: Blueprint, spec: EntitySpec, *, create_schema: t
         @blp.arguments(RecordQueryArgsSchema, location="query")
         @blp.response(200, page_schema)
         def get(self, args):
-            return service.list_records(spec, actor=current_user(), **args)
+            return reads.list_records(spec, actor=current_user(), **args)
 
         @login_required()
         @blp.doc(summary=f"Create a {spec.name} under a client-chosen id (replaying the same create is harmless)")
@@ -59,7 +60,7 @@ def register_record_routes(blp: Blueprint, spec: EntitySpec, *, create_schema: t
         def post(self, args):
             actor = current_user()
             record_id = args.pop("id")
-            record, created = service.create_once(spec, actor=actor, writer=rest_writer(actor),
+            record, created = writes.create_once(spec, actor=actor, writer=rest_writer(actor),
                                                   record_id=record_id, fields=args)
             db.session.commit()
             return with_etag(record, 201 if created else 200)
@@ -70,7 +71,7 @@ def register_record_routes(blp: Blueprint, spec: EntitySpec, *, create_schema: t
         @blp.doc(summary=f"One {spec.name}; its ETag is its version")
         @blp.response(200, out_schema)
         def get(self, record_id):
-            return with_etag(service.get_record(spec, actor=current_user(), record_id=record_id))
+            return with_etag(reads.get_record(spec, actor=current_user(), record_id=record_id))
 
         @login_required()
         @blp.doc(parameters=[IF_MATCH], summary=f"Change a {spec.name} (If-Match: its current version)")
@@ -78,7 +79,7 @@ def register_record_routes(blp: Blueprint, spec: EntitySpec, *, create_schema: t
         @blp.response(200, out_schema)
         def patch(self, args, record_id):
             actor = current_user()
-            outcome = service.update(spec, actor=actor, writer=rest_writer(actor), record_id=record_id,
+            outcome = writes.update(spec, actor=actor, writer=rest_writer(actor), record_id=record_id,
                                      fields=args, base_version=if_match_version(), strict=True)
             db.session.commit()
             return with_etag(outcome.record)
@@ -88,19 +89,19 @@ def register_record_routes(blp: Blueprint, spec: EntitySpec, *, create_schema: t
         @blp.response(204)
         def delete(self, record_id):
             actor = current_user()
-            service.delete(spec, actor=actor, writer=rest_writer(actor), record_id=record_id,
+            writes.delete(spec, actor=actor, writer=rest_writer(actor), record_id=record_id,
                            base_version=if_match_version(), strict=True)
             db.session.commit()
 
     if spec.reviewed:
         @blp.route(id_path + "/review", methods=["POST"])
-        @login_required(*service.REVIEWER_ROLES)
+        @login_required(*writes.REVIEWER_ROLES)
         @blp.doc(parameters=[IF_MATCH], summary=f"Review a {spec.name}: approve, reject or return it")
         @blp.arguments(ReviewSchema)
         @blp.response(200, out_schema)
         def review(args, record_id):
             actor = current_user()
-            record = service.review(spec, actor=actor, writer=rest_writer(actor), record_id=record_id,
+            record = writes.review(spec, actor=actor, writer=rest_writer(actor), record_id=record_id,
                                     base_version=if_match_version(), **args)
             db.session.commit()
             return with_etag(record)

@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 
 from backend.auth import current_user, login_required
 from backend.extensions import db
-from backend.records.service import REVIEWER_ROLES
+from backend.records.writes import REVIEWER_ROLES
 from backend.review import service
 from backend.review.schemas import BulkApproveResultSchema, BulkApproveSchema, QueueArgsSchema, QueuePageSchema
 

@@ -8,9 +8,11 @@ from marshmallow import validate
 from backend.areas.schemas import AREA_CODE
 from backend.evidence.flags import CODES as FLAG_CODES
 from backend.pagination import ID_RANGE, PageArgsSchema, page_schema
+from backend.records import kinds
 from backend.records.schemas import Instant
 
-RECORD_TYPES = ("visit", "inspection")
+# A reviewed kind's name, checked against the registry when a request arrives.
+RECORD_TYPE = kinds.KindName(kinds.reviewed_kinds)
 SKIP_REASONS = ("not_found", "not_pending", "stale_version", "own_record", "flagged", "photos_not_stored")
 MAX_BULK = 200
 
@@ -22,7 +24,7 @@ class QueueArgsSchema(PageArgsSchema):
     until = Instant(metadata={"description": "Record time before"})
     flag = ma.fields.String(validate=validate.OneOf(FLAG_CODES),
                             metadata={"description": "Only records with a live photo carrying this flag"})
-    record_type = ma.fields.String(validate=validate.OneOf(RECORD_TYPES))
+    record_type = ma.fields.String(validate=RECORD_TYPE)
 
 
 class QueueItemSchema(ma.Schema):
@@ -45,7 +47,7 @@ QueuePageSchema = page_schema(QueueItemSchema, "ReviewQueuePage")
 
 
 class BulkItemSchema(ma.Schema):
-    record_type = ma.fields.String(required=True, validate=validate.OneOf(RECORD_TYPES))
+    record_type = ma.fields.String(required=True, validate=RECORD_TYPE)
     id = ma.fields.UUID(required=True)
     version = ma.fields.Integer(required=True, validate=ID_RANGE,
                                 metadata={"description": "The version the supervisor looked at"})

@@ -1,6 +1,6 @@
-"""The review queue: pending visits and inspections, most-flagged first, and bulk approval.
+"""The review queue: pending records of every reviewed kind, most-flagged first, and bulk approval.
 
-Reviewing one record stays ``records_service.review`` (POST /api/{visits|inspections}/{id}/review);
+Reviewing one record stays ``writes.review`` (POST /api/{visits|inspections}/{id}/review);
 this room lists what awaits review and approves many unflagged records at once through it.
 """
 
@@ -19,13 +19,14 @@ from backend.areas import service as areas_service
 from backend.areas.models import Area
 from backend.evidence.models import Photo
 from backend.extensions import db
-from backend.hotspots import service as hotspots_service
 from backend.pagination import Page, decode_cursor, paginate
-from backend.records import service as records_service
-from backend.records.service import EntitySpec
-from backend.visits import service as visits_service
+from backend.records import kinds, reads, writes
+from backend.records.kinds import Kind
 
-SPECS: dict[str, EntitySpec] = {"visit": visits_service.SPEC, "inspection": hotspots_service.INSPECTION}
+
+def _reviewed() -> dict[str, Kind[Any]]:
+    """The reviewed kinds by name, in registration order (the order records are locked in)."""
+    return {kind.name: kind for kind in kinds.reviewed_kinds()}
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class QueueCursor:
         """The cursor ``str()`` wrote; ValueError or OverflowError for anything else."""
         flag_count, at_text, record_type, record_id = text.split("|")
         at = datetime.fromisoformat(at_text)
-        if at.tzinfo is None or record_type not in SPECS:
+        if at.tzinfo is None or record_type not in _reviewed():
             raise ValueError(text)
         # Record times are compared in UTC, where 0001-01-01T00:00+14:00 does not exist:
         # astimezone raises OverflowError for it here rather than in the query.
@@ -68,7 +69,7 @@ def _has_flag(code: str) -> ColumnElement[bool]:
     return Photo.flags[code].as_string().is_not(None)
 
 
-def _pending(spec: EntitySpec, *, actor: User, area: str | None, author: int | None, since: datetime | None,
+def _pending(spec: Kind[Any], *, actor: User, area: str | None, author: int | None, since: datetime | None,
              until: datetime | None, flag: str | None) -> Select[Any]:
     """Pending live records of one kind in the actor's area, as queue rows without photo counts."""
     model = spec.model
@@ -76,7 +77,7 @@ def _pending(spec: EntitySpec, *, actor: User, area: str | None, author: int | N
     query = (select(literal(spec.name, String).label("record_type"), model.id.label("id"), model.area_code,
                     model.created_by_id.label("author_id"), at.label("record_time"), model.version)
              .where(model.review_status == "pending", model.deleted.is_(False),
-                    areas_service.scope_clause(actor, model.area_code)))
+                    spec.scope(actor)))
     if area:
         root = areas_service.get_area(actor=actor, code=area)
         query = query.where(areas_service.subtree_clause(root, model.area_code))
@@ -103,9 +104,10 @@ def queue(*, actor: User, area: str | None = None, author: int | None = None, si
           until: datetime | None = None, flag: str | None = None, record_type: str | None = None,
           cursor: str | None = None, limit: int = 50) -> Page[dict[str, Any]]:
     """Pending visits and inspections in the actor's area with their photo counts, most-flagged first."""
-    filters = {"area": area, "author": author, "since": since, "until": until, "flag": flag}
-    kinds = [record_type] if record_type else list(SPECS)
-    parts = [_pending(SPECS[kind], actor=actor, **filters) for kind in kinds]
+    reviewed = _reviewed()
+    names = [record_type] if record_type else list(reviewed)
+    parts = [_pending(reviewed[name], actor=actor, area=area, author=author, since=since, until=until, flag=flag)
+             for name in names]
     records = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("pending")
     # One query: each pending record joined to its live photos and grouped back to one row.
     stored = case((Photo.status == "stored", 1), else_=0)
@@ -161,8 +163,8 @@ def _flag_codes(actor: User, items: list[dict[str, Any]]) -> dict[tuple[str, uui
                     for kind, record_ids in ids.items()))
     query = select(Photo.record_type, Photo.record_id, Photo.flags).where(
         of_page, Photo.deleted.is_(False), Photo.flag_count > 0, areas_service.scope_clause(actor, Photo.area_code))
-    for kind, record_id, flags in db.session.execute(query):
-        codes[(kind, record_id)].update(flags or {})
+    for row in db.session.execute(query):
+        codes[(row.record_type, row.record_id)].update(row.flags or {})
     return codes
 
 
@@ -175,17 +177,18 @@ def _photo_states(actor: User, items: list[dict[str, Any]]) -> tuple[set[tuple[s
     A photo still on the phone has not been checked: no flag on it means unchecked, not clean.
     """
     wanted = or_(*(and_(Photo.record_type == kind, Photo.record_id.in_(
-        [item["id"] for item in items if item["record_type"] == kind])) for kind in SPECS))
-    query = (select(Photo.record_type, Photo.record_id, func.max(Photo.flag_count),
-                    func.sum(case((Photo.status == "stored", 0), else_=1)))
+        [item["id"] for item in items if item["record_type"] == kind])) for kind in _reviewed()))
+    query = (select(Photo.record_type, Photo.record_id, func.max(Photo.flag_count).label("most_flags"),
+                    func.sum(case((Photo.status == "stored", 0), else_=1)).label("not_stored"))
              .where(wanted, Photo.deleted.is_(False), areas_service.scope_clause(actor, Photo.area_code))
              .group_by(Photo.record_type, Photo.record_id))
-    flagged, unstored = set(), set()
-    for kind, record_id, most_flags, not_stored in db.session.execute(query):
-        if most_flags:
-            flagged.add((kind, record_id))
-        if not_stored:
-            unstored.add((kind, record_id))
+    flagged: set[tuple[str, uuid.UUID]] = set()
+    unstored: set[tuple[str, uuid.UUID]] = set()
+    for row in db.session.execute(query):
+        if row.most_flags:
+            flagged.add((row.record_type, row.record_id))
+        if row.not_stored:
+            unstored.add((row.record_type, row.record_id))
     return flagged, unstored
 
 
@@ -194,16 +197,17 @@ def bulk_approve(*, actor: User, items: list[dict[str, Any]]) -> dict[str, Any]:
     actor did not write; say why each other one was skipped."""
     # Locked in the sync push's kind order: an author's concurrent edit waits for this ruling,
     # or this one sees the edit's new version and skips the record as stale.
-    for kind, spec in SPECS.items():
-        records_service.preload(spec, [item["id"] for item in items if item["record_type"] == kind], lock=True)
+    reviewed = _reviewed()
+    for name, spec in reviewed.items():
+        writes.preload(spec, [item["id"] for item in items if item["record_type"] == name], lock=True)
     flagged, unstored = _photo_states(actor, items)
-    writer = records_service.rest_writer(actor)
+    writer = writes.rest_writer(actor)
     outcomes = []
     for item in items:
-        spec = SPECS[item["record_type"]]
-        record = records_service.find(spec, item["id"])
+        spec = reviewed[item["record_type"]]
+        record = reads.find(spec, item["id"])
         reason = None
-        if record is None or record.deleted or not records_service.visible(actor, record.area_code):
+        if record is None or record.deleted or not reads.visible(actor, record.area_code):
             reason = "not_found"
         elif record.review_status != "pending":
             reason = "not_pending"
@@ -216,9 +220,10 @@ def bulk_approve(*, actor: User, items: list[dict[str, Any]]) -> dict[str, Any]:
         elif (spec.name, record.id) in unstored:
             reason = "photos_not_stored"
         else:
-            records_service.review(spec, actor=actor, writer=writer, record_id=record.id,
+            writes.review(spec, actor=actor, writer=writer, record_id=record.id,
                                    base_version=item["version"], review_status="approved", review_comment=None)
+        version = None if record is None or reason == "not_found" else record.version
         outcomes.append({"record_type": spec.name, "id": item["id"], "status": "skipped" if reason else "approved",
-                         "reason": reason, "version": None if reason == "not_found" else record.version})
+                         "reason": reason, "version": version})
     approved = sum(outcome["status"] == "approved" for outcome in outcomes)
     return {"approved": approved, "skipped": len(outcomes) - approved, "items": outcomes}

@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, ForeignKey, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.extensions import db
+from backend.extensions import Model
 from backend.models_base import utcnow
 
 
-class SyncClient(db.Model):
+class SyncClient(Model):
     """An installed app: the mutation ids it has had processed, in order."""
 
     __tablename__ = "sync_clients"
@@ -25,7 +25,7 @@ class SyncClient(db.Model):
     last_push_at: Mapped[datetime | None]
 
 
-class SyncResult(db.Model):
+class SyncResult(Model):
     """What a processed mutation answered, returned again when the client retries it."""
 
     __tablename__ = "sync_results"

@@ -5,31 +5,33 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from backend.evidence.schemas import PhotoSchema
-from backend.hotspots.schemas import HotspotSchema, InspectionSchema
-from backend.households.schemas import HouseholdSchema
-from backend.visits.schemas import VisitSchema
+from backend.records import kinds
 
 MAX_MUTATIONS = 100
 MAX_PULL = 500
 
 
-class MutationSchema(ma.Schema):
-    """The id is checked here; everything else per mutation, so one bad mutation is only its own rejection."""
+class _Lenient(ma.Schema):
+    """Unknown keys are kept: a mutation's own check names them, as that mutation's rejection."""
 
     class Meta:
         unknown = ma.INCLUDE
 
-    id = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**63 - 1),
-                           metadata={"description": "Per-client sequence: +1 for each mutation ever queued"})
-    type = ma.fields.Raw(metadata={"description": "household|visit|hotspot|inspection . upsert|delete, "
-                                                  "or photo . attach|delete",
-                                   "type": "string"})
-    record_id = ma.fields.Raw(metadata={"type": "string", "format": "uuid"})
-    base_version = ma.fields.Raw(allow_none=True, metadata={"type": "integer", "nullable": True,
-                                                            "description": "Version the client last saw; "
-                                                                           "null for a record it created"})
-    fields = ma.fields.Raw(metadata={"type": "object", "description": "The record's fields (upsert)"})
+
+# The id is checked here; everything else per mutation, so one bad mutation is only its own rejection.
+MutationSchema = _Lenient.from_dict({
+    "id": ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=2**63 - 1),
+                            metadata={"description": "Per-client sequence: +1 for each mutation ever queued"}),
+    "type": ma.fields.Raw(metadata={"description": "<kind>.<operation>: household|visit|hotspot|inspection . "
+                                                   "upsert|delete, or photo . attach|delete",
+                                    "type": "string"}),
+    "record_id": ma.fields.Raw(metadata={"type": "string", "format": "uuid"}),
+    "base_version": ma.fields.Raw(allow_none=True, metadata={"type": "integer", "nullable": True,
+                                                             "description": "Version the client last saw; "
+                                                                            "null for a record it created"}),
+    # Declared by name: an attribute called ``fields`` would hide the schema's own.
+    "fields": ma.fields.Raw(metadata={"type": "object", "description": "The record's fields (upsert)"}),
+}, name="MutationSchema")
 
 
 class PushSchema(ma.Schema):
@@ -63,12 +65,6 @@ class PullArgsSchema(ma.Schema):
     limit = ma.fields.Integer(load_default=MAX_PULL, validate=validate.Range(min=1, max=MAX_PULL))
 
 
-# What a pulled record holds, by entity: the fields of its REST schema.
-PULLED_FIELDS = {name: tuple(schema().fields) for name, schema in (
-    ("household", HouseholdSchema), ("visit", VisitSchema), ("hotspot", HotspotSchema),
-    ("inspection", InspectionSchema), ("photo", PhotoSchema))}
-
-
 def _changes(schema: type[ma.Schema]) -> ma.fields.Nested:
     return ma.fields.Nested(ma.Schema.from_dict({
         "upserted": ma.fields.List(ma.fields.Nested(schema), required=True),
@@ -76,12 +72,19 @@ def _changes(schema: type[ma.Schema]) -> ma.fields.Nested:
     }, name=f"{schema.__name__.removesuffix('Schema')}Changes"), required=True)
 
 
-class ChangesSchema(ma.Schema):
-    households = _changes(HouseholdSchema)
-    visits = _changes(VisitSchema)
-    hotspots = _changes(HotspotSchema)
-    inspections = _changes(InspectionSchema)
-    photos = _changes(PhotoSchema)
+_changes_schemas: dict[tuple[str, ...], type[ma.Schema]] = {}
+
+
+def changes_schema() -> type[ma.Schema]:
+    """The ``changes`` of a pull page: one entry per registered kind, by its plural, read when the
+    OpenAPI document is built (kinds register after this module is imported)."""
+    pulled = [kind for kind in kinds.all_kinds() if kind.out_schema is not None]
+    key = tuple(kind.name for kind in pulled)
+    if key not in _changes_schemas:
+        _changes_schemas[key] = ma.Schema.from_dict(
+            {kind.plural: _changes(kind.out_schema) for kind in pulled if kind.out_schema is not None},
+            name="ChangesSchema")
+    return _changes_schemas[key]
 
 
 class PullResultSchema(ma.Schema):
@@ -90,4 +93,4 @@ class PullResultSchema(ma.Schema):
     reset = ma.fields.Boolean(required=True, metadata={"description": "Drop the mirror (keep the outbox): "
                                                                       "this page starts from scratch"})
     last_mutation_id = ma.fields.Integer(required=True)
-    changes = ma.fields.Nested(ChangesSchema, required=True)
+    changes = ma.fields.Nested(changes_schema, required=True)

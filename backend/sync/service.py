@@ -4,38 +4,50 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, exists, func, insert, or_, select
-from sqlalchemy.orm import aliased, defer
+from sqlalchemy import delete, insert, or_, select
+from sqlalchemy.orm import defer
 
 from backend.areas import service as areas_service
-from backend.audit.service import jsonable
+from backend.changes import service as changes_service
+from backend.changes.models import Change, SyncCounter, derive
 from backend.database import upsert_statement
-from backend.errors import AppError, Conflict
-from backend.evidence import service as evidence_service
+from backend.errors import AppError, Conflict, RecordError
 from backend.extensions import db
-from backend.hotspots import service as hotspots_service
-from backend.households import service as households_service
+from backend.json_value import jsonable
 from backend.models_base import utcnow
 from backend.pagination import decode_cursor, encode_cursor
-from backend.records import service as records_service
-from backend.records.models import Change, SyncCounter
-from backend.records.service import EntitySpec, RecordError
+from backend.records import kinds, reads, writes
+from backend.records.kinds import Kind, Mutation, Operation, WriteOutcome
+from backend.records.models import RecordMixin
 from backend.sync.models import SyncClient, SyncResult
-from backend.sync.schemas import PULLED_FIELDS
-from backend.visits import service as visits_service
 
 if TYPE_CHECKING:
     from backend.accounts.models import User
 
-SPECS: tuple[EntitySpec, ...] = (households_service.SPEC, visits_service.SPEC, hotspots_service.HOTSPOT,
-                                 hotspots_service.INSPECTION, evidence_service.PHOTO)
-BY_NAME = {spec.name: spec for spec in SPECS}
-# What a mutation may do to each kind of record: a photo is attached once, never edited.
-OPERATIONS = {name: ("attach", "delete") if name == "photo" else ("upsert", "delete") for name in BY_NAME}
+# The operations any kind may accept by name; a kind declares which it accepts and may bring its own.
+OPERATIONS: dict[str, Operation] = {}
+
+
+def operation(name: str) -> Callable[[Operation], Operation]:
+    """Register a sync operation every kind may accept by name (``upsert``, ``delete``; ``transition`` later)."""
+    def register(function: Operation) -> Operation:
+        OPERATIONS[name] = function
+        return function
+    return register
+
+
+def accepted(kind: Kind[Any], name: str) -> Operation | None:
+    """The operation ``<kind>.<name>`` runs, or None when the kind does not accept it."""
+    if name not in kind.operations:
+        return None
+    return kind.operations[name] or OPERATIONS.get(name)
+
+
 MUTATION_KEYS = {"id", "type", "record_id", "base_version", "fields"}
 
 
@@ -62,7 +74,7 @@ def push(*, actor: User, client_id: uuid.UUID, mutations: list[dict[str, Any]], 
         raise TooManyMutations(f"At most {limit} mutations per push; this one has {len(mutations)}. "
                                "Send the rest in the next push.")
     client = _lock_client(actor, client_id)
-    writer = records_service.sync_writer(client_id)
+    writer = writes.sync_writer(client_id)
     _preload(mutations)
     results: list[dict[str, Any]] = []
     answered: dict[int, dict[str, Any]] = {}
@@ -81,10 +93,13 @@ def push(*, actor: User, client_id: uuid.UUID, mutations: list[dict[str, Any]], 
             client.last_mutation_id = mutation_id
             results.append(result)
         client.last_push_at = utcnow()
+    # What the server derives from the batch (photo flags) runs now, then one flush numbers
+    # the whole batch's changes.
+    derive(db.session)
     db.session.flush()
     if answered:
         now = utcnow()
-        db.session.execute(insert(SyncResult.__table__), [
+        db.session.execute(insert(SyncResult.metadata.tables[SyncResult.__tablename__]), [
             {"client_id": client_id, "mutation_id": mutation_id, "result": result, "at": now}
             for mutation_id, result in answered.items()])
     return PushResult(client.last_mutation_id, results)
@@ -93,30 +108,31 @@ def push(*, actor: User, client_id: uuid.UUID, mutations: list[dict[str, Any]], 
 def _preload(mutations: list[dict[str, Any]]) -> None:
     """Lock the records a push writes and read those it refers to: one query per kind.
 
-    The locks are taken kind by kind in SPECS order and by id within a kind, the same order in
-    every push, so two pushes wait for each other instead of deadlocking. A record another push
-    changed meanwhile is read as that push committed it: the merge is computed against it.
+    The locks are taken kind by kind in registration order and by id within a kind, the
+    same order in every push, so two pushes wait for each other instead of deadlocking. A
+    record another push changed meanwhile is read as that push committed it: the merge is
+    computed against it.
     """
     locked: dict[str, set[uuid.UUID]] = defaultdict(set)
     read: dict[str, set[uuid.UUID]] = defaultdict(set)
     for mutation in mutations:
-        entity = str(mutation.get("type")).partition(".")[0]
+        kind = kinds.get(str(mutation.get("type")).partition(".")[0])
         record_id = _uuid(mutation.get("record_id"))
-        if entity not in BY_NAME or record_id is None:
+        if kind is None or record_id is None:
             continue
-        locked[entity].add(record_id)
-        fields = mutation.get("fields") if isinstance(mutation.get("fields"), dict) else {}
-        if entity == "visit" and (household_id := _uuid(fields.get("household_id"))):
-            read["household"].add(household_id)
-        # A photo attached by its author can send its ruled record back to review.
-        parent = fields.get("record_type") if entity == "photo" else None
-        if parent in BY_NAME and (parent_id := _uuid(fields.get("record_id"))):
-            locked[parent].add(parent_id)
-    for spec in SPECS:
-        if locked.get(spec.name):
-            records_service.preload(spec, locked[spec.name], lock=True)
-    for entity, record_ids in read.items():
-        records_service.preload(BY_NAME[entity], record_ids)
+        locked[kind.name].add(record_id)
+        fields = mutation.get("fields")
+        if kind.references is None or not isinstance(fields, dict):
+            continue
+        for reference in kind.references(fields):
+            if kinds.get(reference.kind) is not None:
+                (locked if reference.lock else read)[reference.kind].add(reference.record_id)
+    for kind in kinds.all_kinds():
+        if locked.get(kind.name):
+            writes.preload(kind, locked[kind.name], lock=True)
+    for kind in kinds.all_kinds():
+        if read.get(kind.name):
+            writes.preload(kind, read[kind.name])
 
 
 def _uuid(value: Any) -> uuid.UUID | None:
@@ -171,41 +187,46 @@ def _apply(actor: User, writer: str, mutation: dict[str, Any]) -> dict[str, Any]
     mutation_id = mutation["id"]
     record_id = mutation.get("record_id")
     try:
-        spec, operation, record_id = _envelope(mutation)
-        if operation == "delete":
-            if spec is evidence_service.PHOTO:
-                record = evidence_service.remove(actor=actor, writer=writer, photo_id=record_id)
-            else:
-                record = records_service.delete(spec, actor=actor, writer=writer, record_id=record_id)
-            return _result(mutation_id, "applied", record, record_id=record_id)
-        fields = records_service.clean(spec, mutation.get("fields") or {})
-        if operation == "attach":
-            photo = evidence_service.attach(actor=actor, writer=writer, photo_id=record_id, fields=fields)
-            return _result(mutation_id, "applied", photo)
-        base_version = mutation.get("base_version")
-        existing = records_service.find_for_update(spec, record_id)
-        if existing is None or not records_service.visible(actor, existing.area_code):
-            # A record outside the actor's area answers as a missing one: a change of it is
-            # not_found, a create under its id the id_conflict of any clash.
-            if base_version:
-                raise records_service.not_found(spec, record_id)
-            record, _created = records_service.create_once(spec, actor=actor, writer=writer, record_id=record_id,
-                                                           fields=fields)
-            return _result(mutation_id, "applied", record)
-        outcome = records_service.update(spec, actor=actor, writer=writer, record_id=record_id, fields=fields,
-                                         base_version=base_version, strict=False)
-        return _result(mutation_id, outcome.status, outcome.record, conflicts=outcome.conflicts)
+        kind, run, checked = _envelope(mutation)
+        record_id = checked.record_id
+        outcome = run(kind, actor=actor, writer=writer, mutation=checked)
+        return _result(mutation_id, outcome.status, outcome.record, record_id=record_id, conflicts=outcome.conflicts)
     except RecordError as error:
         return _result(mutation_id, "rejected", None, record_id=record_id, error=error)
 
 
-def _envelope(mutation: dict[str, Any]) -> tuple[EntitySpec, str, uuid.UUID]:
+@operation("upsert")
+def _upsert(kind: Kind[Any], *, actor: User, writer: str, mutation: Mutation) -> WriteOutcome[Any]:
+    """Create the record, or change its fields (merged by field against ``base_version``)."""
+    fields = writes.clean(kind, mutation.fields)
+    existing = writes.find_for_update(kind, mutation.record_id)
+    if existing is None or not reads.visible(actor, existing.area_code):
+        # A record outside the actor's area answers as a missing one: a change of it is
+        # not_found, a create under its id the id_conflict of any clash.
+        if mutation.base_version:
+            raise reads.not_found(kind, mutation.record_id)
+        record, _created = writes.create_once(kind, actor=actor, writer=writer, record_id=mutation.record_id,
+                                              fields=fields)
+        return WriteOutcome("applied", record)
+    return writes.update(kind, actor=actor, writer=writer, record_id=mutation.record_id, fields=fields,
+                         base_version=mutation.base_version, strict=False)
+
+
+@operation("delete")
+def _delete(kind: Kind[Any], *, actor: User, writer: str, mutation: Mutation) -> WriteOutcome[Any]:
+    """Soft-delete; a missing or foreign record changes nothing."""
+    return WriteOutcome("applied", writes.delete(kind, actor=actor, writer=writer, record_id=mutation.record_id))
+
+
+def _envelope(mutation: dict[str, Any]) -> tuple[Kind[Any], Operation, Mutation]:
     unknown = sorted(set(mutation) - MUTATION_KEYS)
     if unknown:
         raise RecordError("validation", f"Unknown mutation keys: {', '.join(unknown)}.", field=unknown[0])
-    entity, _, operation = str(mutation.get("type")).partition(".")
-    if operation not in OPERATIONS.get(entity, ()):
-        known = ", ".join(f"{name}.{op}" for name, ops in OPERATIONS.items() for op in ops)
+    name, _, operation_name = str(mutation.get("type")).partition(".")
+    kind = kinds.get(name)
+    run = accepted(kind, operation_name) if kind is not None else None
+    if kind is None or run is None:
+        known = ", ".join(f"{each.name}.{op}" for each in kinds.all_kinds() for op in each.operations)
         raise RecordError("unknown_type", f"Unknown mutation type {mutation.get('type')!r}; types are {known}.",
                           field="type")
     try:
@@ -215,9 +236,10 @@ def _envelope(mutation: dict[str, Any]) -> tuple[EntitySpec, str, uuid.UUID]:
     base_version = mutation.get("base_version")
     if base_version is not None and (type(base_version) is not int or base_version < 0):
         raise RecordError("validation", "base_version must be a whole number or null.", field="base_version")
-    if operation != "delete" and not isinstance(mutation.get("fields"), dict):
-        raise RecordError("validation", f"An {operation} needs fields as an object.", field="fields")
-    return BY_NAME[entity], operation, record_id
+    fields = mutation.get("fields")
+    if operation_name != "delete" and not isinstance(fields, dict):
+        raise RecordError("validation", f"An {operation_name} needs fields as an object.", field="fields")
+    return kind, run, Mutation(record_id, base_version, fields if isinstance(fields, dict) else {})
 
 
 # --- pull -----------------------------------------------------------------------------
@@ -230,7 +252,7 @@ def pull(*, actor: User, client_id: uuid.UUID, cursor: str | None = None, limit:
     state. ``reset`` and a page from the start answer a cursor that pruning has
     overtaken, or one given out while the user belonged to another area.
     """
-    counter = db.session.get(SyncCounter, 1)
+    counter = _counter()
     position = decode_cursor(cursor, PullCursor.parse) or PullCursor(0, 0, actor.area_code)
     # Only a prune after the cursor was given out can have dropped changes it has not seen: a
     # cursor of a walk that began after the last prune goes on, even below pruned_through.
@@ -247,7 +269,7 @@ def pull(*, actor: User, client_id: uuid.UUID, cursor: str | None = None, limit:
     ids: dict[str, set[uuid.UUID]] = defaultdict(set)
     for _seq, entity, record_id in rows:
         ids[entity].add(record_id)
-    changes = {spec.plural: _page_of(spec, actor, ids.get(spec.name, set())) for spec in SPECS}
+    changes = {kind.plural: _page_of(kind, actor, ids.get(kind.name, set())) for kind in kinds.all_kinds()}
     client = db.session.get(SyncClient, client_id)
     next_position = PullCursor(rows[-1].seq if rows else after, counter.pruned_through, actor.area_code)
     return {
@@ -257,6 +279,13 @@ def pull(*, actor: User, client_id: uuid.UUID, cursor: str | None = None, limit:
         "last_mutation_id": client.last_mutation_id if client is not None and client.user_id == actor.id else 0,
         "changes": changes,
     }
+
+
+def _counter() -> SyncCounter:
+    counter = db.session.get(SyncCounter, 1)
+    if counter is None:
+        raise RuntimeError("The change counter's row is missing: run `zoufang db upgrade`.")
+    return counter
 
 
 @dataclass(frozen=True)
@@ -280,48 +309,41 @@ class PullCursor:
         return cursor
 
 
-def _page_of(spec: EntitySpec, actor: User, ids: set[uuid.UUID]) -> dict[str, list[Any]]:
+def _page_of(kind: Kind[Any], actor: User, ids: set[uuid.UUID]) -> dict[str, list[Any]]:
     """The records as JSON-ready dicts: a pull page is built by hand, not through marshmallow,
     since it is the hottest read of all (PullResultSchema still documents it, and the
     schema tests hold the two together)."""
     upserted: list[dict[str, Any]] = []
     deleted: list[str] = []
     if ids:
-        names = PULLED_FIELDS[spec.name]
-        query = select(spec.model).where(spec.model.id.in_(ids)).options(defer(spec.model.field_versions))
+        names = _pulled_fields(kind)
+        query = select(kind.model).where(kind.model.id.in_(ids)).options(defer(kind.model.field_versions))
+        record: RecordMixin
         for record in db.session.scalars(query):
-            if record.deleted or not records_service.visible(actor, record.area_code):
+            if record.deleted or not reads.visible(actor, record.area_code):
                 deleted.append(str(record.id))
             else:
                 row = {name: jsonable(getattr(record, name)) for name in names}
-                upserted.append(spec.shown(actor, record, row) if spec.shown else row)
+                upserted.append(kind.shown(actor, record, row) if kind.shown else row)
     return {"upserted": upserted, "deleted": deleted}
+
+
+_PULLED: dict[Kind[Any], tuple[str, ...]] = {}
+
+
+def _pulled_fields(kind: Kind[Any]) -> tuple[str, ...]:
+    if kind not in _PULLED:
+        _PULLED[kind] = kind.pulled_fields()
+    return _PULLED[kind]
 
 
 # --- pruning ----------------------------------------------------------------------------
 
 def prune(*, older_than: datetime) -> int:
-    """Drop changes older than ``older_than`` that no fresh client needs: superseded ones and
-    those of deleted records. Clients whose cursor is older then get ``reset``. Returns the
-    number of changes dropped; stored mutation results of that age go too.
+    """Drop change-log entries no fresh client needs (``changes_service.prune``) and stored
+    mutation results older than ``older_than``. Returns the number of changes dropped.
     """
-    later = aliased(Change)
-    superseded = exists().where(later.entity == Change.entity, later.record_id == Change.record_id,
-                                later.seq > Change.seq)
-    dropped_through = 0
-    dropped = 0
-    for spec in SPECS:
-        of_deleted = Change.record_id.in_(select(spec.model.id).where(spec.model.deleted.is_(True)))
-        condition = (Change.entity == spec.name, Change.at < older_than, or_(superseded, of_deleted))
-        highest = db.session.scalar(select(func.max(Change.seq)).where(*condition))
-        if highest is None:
-            continue
-        dropped_through = max(dropped_through, highest)
-        statement = delete(Change).where(*condition).execution_options(synchronize_session=False)
-        dropped += db.session.execute(statement).rowcount
-    if dropped_through:
-        counter = db.session.get(SyncCounter, 1)
-        counter.pruned_through = max(counter.pruned_through, dropped_through)
+    dropped, _through = changes_service.prune(older_than=older_than)
     db.session.execute(delete(SyncResult).where(SyncResult.at < older_than)
                        .execution_options(synchronize_session=False))
     db.session.flush()

@@ -9,11 +9,11 @@ from typing import Any
 from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from backend.extensions import db
+from backend.extensions import Model
 from backend.records.models import RecordMixin, ReviewMixin
 
 
-class Visit(RecordMixin, ReviewMixin, db.Model):
+class Visit(RecordMixin, ReviewMixin, Model):
     __tablename__ = "visits"
     # The supervisors' reports at county scale (docs/supervision.md, "Performance"): each area's
     # visits of a period, its follow-ups and its visits in a bbox, and each household's visits

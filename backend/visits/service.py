@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from backend.categories import service as categories_service
-from backend.errors import NotFound
+from backend.errors import NotFound, RecordError
 from backend.households import service as households_service
-from backend.records.service import EntitySpec, RecordError, get_record
+from backend.households.models import Household
+from backend.records import kinds
+from backend.records.kinds import Kind, PhotoPlace, Reference
+from backend.records.reads import get_record
 from backend.visits.models import Visit
-from backend.visits.schemas import VisitFieldsSchema
+from backend.visits.schemas import VisitFieldsSchema, VisitSchema
 
 if TYPE_CHECKING:
     from backend.accounts.models import User
@@ -32,7 +37,7 @@ def _prepare(actor: User, record: Visit | None, fields: dict[str, Any]) -> dict[
     return fields
 
 
-def _household(actor: User, household_id: Any, *, named: bool) -> Any:
+def _household(actor: User, household_id: Any, *, named: bool) -> Household:
     """The visit's household in the actor's scope, or a validation error on the field being written."""
     try:
         return get_record(households_service.SPEC, actor=actor, record_id=household_id)
@@ -44,9 +49,21 @@ def _household(actor: User, household_id: Any, *, named: bool) -> Any:
                           "cannot change.", field="area_code") from None
 
 
-SPEC = EntitySpec(
-    name="visit", plural="visits", model=Visit, schema=VisitFieldsSchema,
+def _references(fields: Mapping[str, Any]) -> list[Reference]:
+    """A visit's household is read with the push's records: the area check needs it."""
+    try:
+        household_id = uuid.UUID(fields["household_id"]) if isinstance(fields.get("household_id"), str) else None
+    except ValueError:
+        household_id = None
+    return [Reference(households_service.SPEC.name, household_id)] if household_id is not None else []
+
+
+SPEC: Kind[Visit] = kinds.register(Kind(
+    name="visit", plural="visits", model=Visit, schema=VisitFieldsSchema, out_schema=VisitSchema,
     required=("area_code", "kind", "visited_at"),
     create_roles=("cadre",), edit_roles=("cadre",), author_only=True, reviewed=True,
-    prepare=_prepare, time_field="visited_at", status_field="review_status",
-)
+    prepare=_prepare, time_field="visited_at", status_field="review_status", references=_references,
+    # Its photos are measured against the household visited, and timed against the visit.
+    photos=PhotoPlace(target_kind=households_service.SPEC.name, target_field="household_id",
+                      time_field="visited_at", evidence_view=True),
+))

@@ -194,7 +194,7 @@ def test_an_inspection_with_before_and_after_photos(live_server, phone):
     def add_hotspot():
         from backend.accounts.models import User
         from backend.hotspots import service as hotspots_service
-        from backend.records import service as records_service
+        from backend.records import writes as records_service
 
         inspector = db.session.scalar(select(User).where(User.username == "demo-inspector"))
         records_service.create(hotspots_service.HOTSPOT, actor=inspector, writer="user:seed", record_id=hotspot_id,

@@ -22,10 +22,10 @@ from backend import create_app
 from backend.accounts import service as accounts_service
 from backend.accounts.models import User
 from backend.areas import service as areas_service
+from backend.changes.models import Change
 from backend.evidence import service as evidence_service
 from backend.evidence.models import Photo
 from backend.extensions import db
-from backend.records.models import Change
 from tests.evidence.conftest import generated_jpeg, gps_exif, sha256
 from tests.factories import bearer
 from tests.sync.conftest import mutation, visit_fields

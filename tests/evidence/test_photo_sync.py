@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from backend.changes.models import Change
 from backend.evidence.models import Photo
-from backend.records.models import Change
 from tests.evidence.conftest import attach, generated_jpeg, gps_exif, new_visit, photo, sha256, upload
 from tests.sync.conftest import Device, cadre, count, device, pull_all, push, supervisor  # noqa: F401
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from backend.audit.models import AuditEvent
-from backend.records.models import Change
+from backend.changes.models import Change
 from tests.factories import login_headers
 from tests.test_app import assert_error
 

@@ -27,7 +27,7 @@ from backend.audit.models import AuditEvent
 from backend.extensions import db
 from backend.hotspots.models import Hotspot
 from backend.households.models import Household
-from backend.records import service as records_service
+from backend.records import writes as records_service
 from backend.visits.models import Visit
 from tests.factories import bearer, build_tree, make_user, token_for
 from tests.sync.conftest import hotspot_fields, household_fields, mutation, visit_fields

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 
-from backend.records import service as records_service
+from backend.records import writes as records_service
 from backend.visits import service as visits_service
 from backend.visits.models import Visit
 from tests.evidence.conftest import inspector  # noqa: F401

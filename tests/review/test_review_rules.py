@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from backend.audit.models import AuditEvent
-from backend.records import service as records_service
-from backend.records.models import Change
+from backend.changes.models import Change
+from backend.records import writes as records_service
 from backend.visits import service as visits_service
 from backend.visits.models import Visit
 from tests.review.helpers import HOME, add_photo, etag, household_visit, new_visit, queue_ids, review

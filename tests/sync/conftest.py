@@ -19,8 +19,8 @@ from backend.accounts import service as accounts_service
 from backend.accounts.models import User
 from backend.areas import service as areas_service
 from backend.audit.models import AuditEvent
+from backend.changes.models import Change
 from backend.extensions import db
-from backend.records.models import Change
 from backend.visits.models import Visit
 from tests.factories import bearer, make_user, token_for
 

@@ -7,8 +7,8 @@ import uuid
 from sqlalchemy import select
 
 from backend.audit.models import AuditEvent
+from backend.changes.models import Change
 from backend.hotspots.models import Hotspot
-from backend.records.models import Change
 from backend.visits.models import Visit
 from tests.factories import bearer, make_user, token_for
 from tests.sync.conftest import (

@@ -15,8 +15,8 @@ import pytest
 from sqlalchemy import func, select
 
 from backend.audit.models import AuditEvent
+from backend.changes.models import Change
 from backend.extensions import db
-from backend.records.models import Change
 from backend.sync import service as sync_service
 from backend.sync.models import SyncResult
 from backend.visits.models import Visit

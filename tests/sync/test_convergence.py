@@ -40,12 +40,12 @@ from sqlalchemy import func, select
 
 from backend.areas import service as areas_service
 from backend.audit.models import AuditEvent
+from backend.changes.models import Change
 from backend.extensions import db as _db
 from backend.households.models import Household
 from backend.households.schemas import HouseholdSchema
 from backend.models_base import utcnow
-from backend.records.models import Change
-from backend.records.service import REVIEW_TRANSITIONS
+from backend.records.writes import REVIEW_TRANSITIONS
 from backend.sync import service as sync_service
 from backend.sync.models import SyncClient, SyncResult
 from backend.visits.models import Visit

@@ -16,7 +16,7 @@ import pytest
 
 from backend.accounts import service as accounts_service
 from backend.extensions import db
-from backend.records import service as records_service
+from backend.records import writes as records_service
 from backend.visits import service as visits_service
 from tests.factories import bearer
 from tests.sync.conftest import VILLAGE

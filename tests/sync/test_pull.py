@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import update
 
 from backend.areas import service as areas_service
+from backend.changes.models import Change
 from backend.models_base import utcnow
-from backend.records.models import Change
 from backend.sync import service as sync_service
 from tests.sync.conftest import (
     Device,

@@ -1,0 +1,1 @@
+"""The change log: every write to a field record, numbered by one global sequence that sync pulls walk."""
