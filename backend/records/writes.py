@@ -388,14 +388,8 @@ def _apply(kind: Kind[M], record: M, changed: dict[str, Any], *, actor: User, wr
     """Write ``changed`` (and ``server``: fields the server derives, writer "server") as one new version."""
     server = server or {}
     changed = {**changed, **server}
-    before = {name: getattr(record, name) for name in changed}
     prev_area = record.area_code
-    record.version += 1
-    versions = dict(record.field_versions)
-    for name, value in changed.items():
-        setattr(record, name, value)
-        versions[name] = [record.version, SERVER_WRITER if name in server else writer]
-    record.field_versions = versions
+    before = _new_version(record, changed, lambda name: SERVER_WRITER if name in server else writer)
     record.updated_by_id = actor.id
     _log(kind, record, prev_area)
     audit_service.record(actor=actor, action=f"{kind.name}.{action}", entity=kind.name, entity_id=record.id,
@@ -420,14 +414,8 @@ def server_update(kind: Kind[M], record: M, values: Mapping[str, Any], *, actor:
         for name, value in changed.items():
             setattr(record, name, value)
         return True
-    before = {name: getattr(record, name) for name in changed}
     prev_area = record.area_code
-    record.version += 1
-    versions = dict(record.field_versions)
-    for name, value in changed.items():
-        setattr(record, name, value)
-        versions[name] = [record.version, SERVER_WRITER]
-    record.field_versions = versions
+    before = _new_version(record, changed, lambda _name: SERVER_WRITER)
     _log(kind, record, prev_area)
     if action is not None:
         audit_service.record(actor=actor, action=f"{kind.name}.{action}", entity=kind.name, entity_id=record.id,
@@ -435,6 +423,20 @@ def server_update(kind: Kind[M], record: M, values: Mapping[str, Any], *, actor:
     if actor is not None:
         _written(kind, record, changed, actor)
     return True
+
+
+def _new_version(record: M, changed: Mapping[str, Any], writer_of: Callable[[str], str]) -> dict[str, Any]:
+    """Set ``changed`` on the record as one new version, each field marked with its writer;
+    returns the values they had before."""
+    before = {name: getattr(record, name) for name in changed}
+    record.version += 1
+    versions = dict(record.field_versions)
+    for name, value in changed.items():
+        setattr(record, name, value)
+        versions[name] = [record.version, writer_of(name)]
+    record.field_versions = versions
+    return before
+
 
 def delete(kind: Kind[M], *, actor: User, writer: str, record_id: uuid.UUID,
            base_version: int | None = None, strict: bool = False) -> M | None:

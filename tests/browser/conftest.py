@@ -11,7 +11,10 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import flask_migrate
 import pytest
@@ -42,9 +45,16 @@ class LiveServer:
 
 @pytest.fixture
 def live_server(empty_database_url, tmp_path) -> Iterator[LiveServer]:
+    with served(empty_database_url, tmp_path) as server:
+        yield server
+
+
+@contextmanager
+def served(database_url: str, instance_dir: Path, **settings: Any) -> Iterator[LiveServer]:
+    """A live app with these settings on a free port, serving the built PWA."""
     if not (PWA_DIST / "index.html").is_file():
         pytest.skip("pwa/dist is not built (make pwa)")
-    app = create_app({"DATABASE_URL": empty_database_url, "INSTANCE_DIR": str(tmp_path)})
+    app = create_app({"DATABASE_URL": database_url, "INSTANCE_DIR": str(instance_dir), **settings})
     with app.app_context():
         flask_migrate.upgrade()
     server = make_server("127.0.0.1", 0, app, threaded=True)

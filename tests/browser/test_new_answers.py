@@ -9,24 +9,17 @@ the review table refuses (409 ``invalid_transition``), after which the record is
 from __future__ import annotations
 
 import re
-import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-import flask_migrate
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from backend import create_app
 from backend.accounts.models import User
 from backend.extensions import db
 from backend.visits.models import Visit
-from backend.web import PWA_DIST
-from tests.browser.conftest import LiveServer, api_sign_in, demo_passwords, desktop, in_db, sign_in
+from tests.browser.conftest import api_sign_in, demo_passwords, desktop, in_db, served, sign_in
 from tests.review.helpers import HOME, add_photo, household_visit, new_visit
 
 pytestmark = pytest.mark.browser
@@ -34,27 +27,6 @@ pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).parent / "artifacts"
 VILLAGE = "990101100201"  # 东岭村, the demo cadre's village
 RATE_LIMITED = re.compile(r"此网络尝试登录次数过多，请 (\d+) 秒后再试。")
-
-
-@contextmanager
-def served(database_url: str, instance_dir: Path, **settings) -> Iterator[LiveServer]:
-    """A live server with these settings (the shared fixture takes none)."""
-    if not (PWA_DIST / "index.html").is_file():
-        pytest.skip("pwa/dist is not built (make pwa)")
-    app = create_app({"DATABASE_URL": database_url, "INSTANCE_DIR": str(instance_dir), **settings})
-    with app.app_context():
-        flask_migrate.upgrade()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
 
 
 def shoot(page, name: str) -> None:
