@@ -15,9 +15,9 @@ function i18nFor(locale) {
 const zh = i18nFor('zh-CN')
 const en = i18nFor('en')
 
-// The codes as the server declares them: records' HTTP_STATUS table, and the push's list in docs/sync.md.
-const SERVICE = readFileSync(new URL('../../backend/records/service.py', import.meta.url), 'utf8')
-const TABLE = /HTTP_STATUS = \{([^}]*)\}/.exec(SERVICE)[1]
+// The codes as the server declares them: RecordError's status table, and the push's list in docs/sync.md.
+const ERRORS = readFileSync(new URL('../../backend/errors.py', import.meta.url), 'utf8')
+const TABLE = /RECORD_ERROR_STATUS = \{([^}]*)\}/.exec(ERRORS)[1]
 const SERVER_CODES = [...TABLE.matchAll(/"([a-z_]+)":/g)].map((match) => match[1])
 const SYNC_DOC = readFileSync(new URL('../../docs/sync.md', import.meta.url), 'utf8')
 const PUSH_LIST = /Error codes in `results\[\]\.error\.code`:([\s\S]*?)\n\n/.exec(SYNC_DOC)[1]
