@@ -259,7 +259,7 @@ def add_hotspot(app, deadline: date) -> uuid.UUID:
     def create():
         from backend.accounts.models import User
         from backend.hotspots import service as hotspots_service
-        from backend.records import service as records_service
+        from backend.records import writes as records_service
 
         inspector = db.session.scalar(select(User).where(User.username == "demo-inspector"))
         records_service.create(hotspots_service.HOTSPOT, actor=inspector, writer="user:seed", record_id=hotspot_id,
