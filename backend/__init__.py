@@ -74,7 +74,7 @@ def _register_blueprints(app: Flask) -> None:
     from backend.areas.routes import blp as areas_blp
     from backend.audit.routes import blp as audit_blp
     from backend.categories.routes import blp as categories_blp
-    from backend.evidence.routes import blobs_blp, photos_blp, records_evidence_blp, uploads_blp
+    from backend.evidence.routes import blobs_blp, photos_blp, record_evidence_blueprint, uploads_blp
     from backend.exports.routes import blp as exports_blp
     from backend.geo.routes import blp as geo_blp
     from backend.hotspots.routes import hotspots_blp, inspections_blp
@@ -86,7 +86,8 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (health.blp, auth_blp, devices_blp, users_blp, areas_blp, audit_blp, categories_blp,
                       households_blp, visits_blp, hotspots_blp, inspections_blp, photos_blp, blobs_blp,
-                      uploads_blp, records_evidence_blp, sync_blp, review_blp, geo_blp, metrics_blp, exports_blp):
+                      uploads_blp, record_evidence_blueprint(), sync_blp, review_blp, geo_blp, metrics_blp,
+                      exports_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(web.blp)
 

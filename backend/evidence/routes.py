@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC
 from email.utils import format_datetime
+from functools import cache
+from typing import Any
 
 from flask import Response, current_app, request, url_for
 from flask.views import MethodView
@@ -17,14 +19,14 @@ from backend.evidence import service, uploads, view
 from backend.evidence.models import Upload
 from backend.evidence.schemas import (
     SHA256,
-    InspectionEvidenceSchema,
     PhotoPageSchema,
     PhotoQueryArgsSchema,
     PhotoSchema,
-    VisitEvidenceSchema,
+    evidence_schema,
 )
 from backend.extensions import db
 from backend.headers import header_number
+from backend.records import kinds
 
 photos_blp = Blueprint("photos", __name__, url_prefix="/api/photos", description="Photo evidence 照片")
 blobs_blp = Blueprint("blobs", __name__, url_prefix="/api/blobs", description="Bytes the server already holds")
@@ -216,22 +218,30 @@ def upload(upload_id):
 
 # --- the evidence view of a record -------------------------------------------------------
 
-records_evidence_blp = Blueprint("record_evidence", __name__, url_prefix="/api",
-                                 description="The evidence behind a visit or inspection: target, fixes, photos, "
-                                             "flags and distances (supervisors, admins, the record's author)")
+@cache
+def record_evidence_blueprint() -> Blueprint:
+    """GET /api/<plural>/{id}/evidence for each kind whose photos a reviewer weighs.
+
+    Built once, on the first app's creation, after every room has registered its kinds:
+    the routes and their answer schemas come from the registry, not from a list here.
+    """
+    blp = Blueprint("record_evidence", __name__, url_prefix="/api",
+                    description="The evidence behind a record: target, fixes, photos, flags and distances "
+                                "(supervisors, admins, the record's author)")
+    for kind in kinds.evidence_viewed():
+        _add_evidence_route(blp, kind)
+    return blp
 
 
-@records_evidence_blp.route("/visits/<uuid:record_id>/evidence")
-@login_required()
-@records_evidence_blp.doc(summary="A visit's evidence: household, fixes, photos with flags, distances in metres")
-@records_evidence_blp.response(200, VisitEvidenceSchema)
-def visit_evidence(record_id):
-    return view.record_evidence(actor=current_user(), record_type="visit", record_id=record_id)
+def _add_evidence_route(blp: Blueprint, kind: kinds.Kind[Any]) -> None:
+    assert kind.photos is not None and kind.out_schema is not None
+    answer = evidence_schema(kind)
+    target = kind.photos.target_kind if kind.photos.target_field else "itself"
 
-
-@records_evidence_blp.route("/inspections/<uuid:record_id>/evidence")
-@login_required()
-@records_evidence_blp.doc(summary="An inspection's evidence: hotspot, fixes, photos with flags, distances in metres")
-@records_evidence_blp.response(200, InspectionEvidenceSchema)
-def inspection_evidence(record_id):
-    return view.record_evidence(actor=current_user(), record_type="inspection", record_id=record_id)
+    @blp.route(f"/{kind.plural}/<uuid:record_id>/evidence", endpoint=f"{kind.name}_evidence")
+    @login_required()
+    @blp.doc(summary=f"One {kind.name}'s evidence: its target ({target}), fixes, photos with flags, "
+                     "distances in metres")
+    @blp.response(200, answer)
+    def evidence(record_id):
+        return view.record_evidence(actor=current_user(), record_type=kind.name, record_id=record_id)

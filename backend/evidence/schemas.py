@@ -10,11 +10,9 @@ from marshmallow import validate
 
 from backend.evidence.models import PHASES, PHOTO_STATUSES
 from backend.evidence.view import photo_as_seen
-from backend.hotspots.schemas import InspectionSchema
 from backend.pagination import PageArgsSchema, page_schema
 from backend.records import kinds
 from backend.records.schemas import RecordOutSchema, accuracy_field, lat_field, lon_field
-from backend.visits.schemas import VisitSchema
 
 # Read from the file: where and with what it was taken.
 CAPTURE = {"description": "From the file's EXIF; for reviewers and the photo's author, null for anyone else"}
@@ -149,9 +147,11 @@ class EvidenceSchema(ma.Schema):
                             metadata={"description": "Live photos, in the order they were attached"})
 
 
-class VisitEvidenceSchema(EvidenceSchema):
-    record = ma.fields.Nested(VisitSchema, required=True)
+def evidence_schema(kind: kinds.Kind[Any]) -> type[ma.Schema]:
+    """The evidence view of one kind's record: the record as its kind answers it, then the evidence.
 
-
-class InspectionEvidenceSchema(EvidenceSchema):
-    record = ma.fields.Nested(InspectionSchema, required=True)
+    Named ``<Kind>EvidenceSchema`` so the OpenAPI document shows ``VisitEvidence``, ``InspectionEvidence``.
+    """
+    assert kind.out_schema is not None
+    name = "".join(part.capitalize() for part in kind.name.split("_")) + "EvidenceSchema"
+    return type(name, (EvidenceSchema,), {"record": ma.fields.Nested(kind.out_schema, required=True)})
