@@ -10,6 +10,7 @@ on it. It is unregistered and its table dropped from the metadata afterwards.
 from __future__ import annotations
 
 import uuid
+import warnings
 from collections.abc import Iterator
 from datetime import datetime
 from types import MappingProxyType
@@ -18,6 +19,7 @@ from typing import Any
 import marshmallow as ma
 import pytest
 from sqlalchemy import String, select
+from sqlalchemy.exc import SAWarning
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.audit.models import AuditEvent
@@ -52,12 +54,17 @@ def _close(kind: Kind[Any], *, actor: Any, writer: str, mutation: Mutation) -> W
 
 @pytest.fixture
 def note_kind(db) -> Iterator[Kind[Any]]:
-    class Note(RecordMixin, ReviewMixin, _db.Model):
-        __tablename__ = "test_registry_notes"
+    # Declared afresh for each test that uses it; a process that runs the test again (mutmut
+    # does) declares a second Note, which replaces the first in the class registry.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "This declarative base already contains a class", SAWarning)
 
-        text: Mapped[str] = mapped_column(String(200))
-        noted_at: Mapped[datetime]
-        state: Mapped[str] = mapped_column(String(16), default="open")
+        class Note(RecordMixin, ReviewMixin, _db.Model):
+            __tablename__ = "test_registry_notes"
+
+            text: Mapped[str] = mapped_column(String(200))
+            noted_at: Mapped[datetime]
+            state: Mapped[str] = mapped_column(String(16), default="open")
 
     Note.__table__.create(db.session.connection())
     kind = kinds.register(Kind(
