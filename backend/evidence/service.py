@@ -330,6 +330,11 @@ def read_variant(*, actor: User, photo_id: uuid.UUID, variant: str) -> tuple[byt
 
 # --- locks ---------------------------------------------------------------------------
 
+def flag_lock_key(county: str) -> int:
+    """The advisory lock key of a county's flag work (the county: the first six digits of an area code)."""
+    return int.from_bytes(hashlib.sha256(f"zoufang.photo-flags.{county}".encode()).digest()[:8], "big", signed=True)
+
+
 def _lock_flags(*area_codes: str) -> None:
     """Serialise flag work within each county until commit (PostgreSQL).
 
@@ -343,9 +348,7 @@ def _lock_flags(*area_codes: str) -> None:
         return
     held = db.session.info.setdefault(FLAG_LOCKS, set())
     for county in sorted({code[:6] for code in area_codes} - held):
-        key = int.from_bytes(hashlib.sha256(f"zoufang.photo-flags.{county}".encode()).digest()[:8], "big",
-                             signed=True)
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": flag_lock_key(county)})
         held.add(county)
 
 
