@@ -21,12 +21,13 @@ from backend.evidence import service as _photos  # noqa: F401  (each room regist
 from backend.hotspots import service as _hotspots  # noqa: F401
 from backend.households import service as _households  # noqa: F401
 from backend.records import kinds
-from backend.visits import service as _visits  # noqa: F401
 from backend.sync.schemas import PushSchema
+from backend.visits import service as _visits  # noqa: F401
 from tests.sync.conftest import cadre, mutation, new_id, push, visit_fields  # noqa: F401
 
 ODD_NUMBERS = [0, -1, 2**70, 1.5, -0.0, 1e308, 1e309, math.inf, -math.inf, math.nan, True, False, 91, 181, -5, 5]
-ODD_TEXT = ["", "x", "x" * 4001, "2026-11-20T09:30:00+08:00", "2026-11-20T09:30:00", "2026-11-20", "0001-01-01T00:00+01:00",
+ODD_TEXT = ["", "x", "x" * 4001, "2026-11-20T09:30:00+08:00", "2026-11-20T09:30:00", "2026-11-20",
+            "0001-01-01T00:00+01:00",
             "018f0c5e-8a4b-7cc0-9d2a-4d5e6f708192", "990101001001", "99010100100", "household", "neighbourhood", "1",
             "1.5", "nan", "真"]
 scalars = st.one_of(st.sampled_from([None, *ODD_NUMBERS, *ODD_TEXT]), st.text(max_size=5), st.integers(), st.floats())
