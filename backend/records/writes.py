@@ -243,7 +243,10 @@ def create(kind: Kind[M], *, actor: User, writer: str, record_id: uuid.UUID,
            fields: Mapping[str, Any]) -> M:
     """A new record with a client-chosen id; ``fields`` as ``clean`` returns them."""
     cleaned = _checked_create(kind, actor, fields)
-    record = kind.model(**_with_defaults(kind.model, {
+    # Built as a row loaded from the database would be, without an attribute event per
+    # column: the INSERT is ours (``_insert_new_records``), it reads the values from here.
+    record = kind.model._sa_class_manager.new_instance()
+    record.__dict__.update(_with_defaults(kind.model, {
         **cleaned, "id": record_id, "version": 1, "deleted": False, "created_by_id": actor.id,
         "updated_by_id": actor.id, "field_versions": {name: [1, writer] for name in cleaned}}))
     db.session.add(record)
