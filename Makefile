@@ -41,7 +41,7 @@ endif
 PWA_SOURCES := pwa/index.html pwa/vite.config.js pwa/package.json \
 	$(shell find pwa/src pwa/public -type f 2>/dev/null)
 
-.PHONY: run test bench mutation pwa clean
+.PHONY: run test bench mutation soak-sync pwa clean
 
 run: $(RUN_STAMP) pwa
 	$(BIN)/zoufang db upgrade
@@ -70,6 +70,18 @@ bench: $(TEST_STAMP) pwa
 mutation: $(TEST_STAMP)
 	ZOUFANG_TEST_FIXTURES=$(abspath ../shared/fixtures) $(BIN)/mutmut run --max-children 2 $(MUTANTS)
 	$(BIN)/mutmut results
+
+# The sync convergence property test at length (docs/testing.md): 2,000 Hypothesis examples
+# on SQLite, then on PostgreSQL; not part of `make test` or CI, which keep the short run.
+# The PostgreSQL run empties the database it is given: point SOAK_DATABASE_URL (default: the
+# environment's ZOUFANG_TEST_DATABASE_URL, else the local `test` database) at a scratch one.
+SOAK_EXAMPLES ?= 2000
+SOAK_DATABASE_URL ?= $(or $(ZOUFANG_TEST_DATABASE_URL),postgresql+psycopg://postgres@127.0.0.1:5432/test)
+soak-sync: $(TEST_STAMP)
+	env -u ZOUFANG_TEST_DATABASE_URL ZOUFANG_SYNC_EXAMPLES=$(SOAK_EXAMPLES) \
+		$(BIN)/pytest -p no:cacheprovider -q tests/sync/test_convergence.py
+	ZOUFANG_SYNC_EXAMPLES=$(SOAK_EXAMPLES) ZOUFANG_TEST_DATABASE_URL=$(SOAK_DATABASE_URL) \
+		$(BIN)/pytest -p no:cacheprovider -q tests/sync/test_convergence.py
 
 pwa: pwa/dist/index.html
 

@@ -6,10 +6,11 @@ from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
-from flask_smorest import Api
+from flask_smorest import Api, Blueprint
 from flask_sqlalchemy import SQLAlchemy
 
 from backend.errors import ErrorSchema
+from backend.json_body import CheckedBodyParser
 from backend.models_base import Base
 
 
@@ -27,6 +28,9 @@ else:
     Model = db.Model
 migrate = Migrate()
 api = ZoufangApi()
+# Every blueprint's arguments load the JSON body json_body.py parsed and checked, not a second
+# parse of it (flask-smorest's documented hook; set before any blueprint decorates a view).
+Blueprint.ARGUMENTS_PARSER = CheckedBodyParser()
 # Responses cross 2G-4G links: the app's scripts and the JSON of a pull shrink 4-10x.
 compress = Compress()
 # Only the routes that say so are limited (sign-in); the client address is the one ProxyFix

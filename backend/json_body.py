@@ -8,6 +8,9 @@ JSON's ``\\u0000`` and ``\\ud800`` escapes can carry (422 ``invalid_text``, nami
 The check wraps the views rather than running as a ``before_request`` hook: application
 hooks run before a blueprint's, and reading the body there would bypass a blueprint's
 tighter ``max_content_length`` (the sync push's 1 MiB).
+
+The document checked here is the one the view's arguments are loaded from
+(``CheckedBodyParser``, every blueprint's webargs parser): a body is parsed once.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, request
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
 
 from backend.errors import BadRequest, InvalidInput
 
@@ -34,6 +39,9 @@ TEXT_REFUSED = "Holds a NUL or an unpaired surrogate character."
 # Both can only arrive as escapes: raw control characters are not JSON, and UTF-8 cannot
 # encode a surrogate. Bodies without such an escape skip the walk over their strings.
 _SUSPECT_ESCAPE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+# Where the checked document waits for the view's arguments, in the request's own environ:
+# ``flask.g`` can outlive a request (a test holding an app context open shares one).
+PARSED = "zoufang.json_body"
 
 
 def init_app(app: Flask) -> None:
@@ -68,12 +76,28 @@ def check_body(*, check_text: bool) -> None:
                          errors={"json": ["Invalid JSON body."]}) from None
     if _depth(document) > MAX_DEPTH:
         raise _too_deep()
+    request.environ[PARSED] = document
     if check_text and _SUSPECT_ESCAPE.search(text):
         where = _unstorable_text_at(document)
         if where is not None:
             raise InvalidInput(f"The body holds a NUL or an unpaired surrogate character at {where}; "
                                "send text without them.", reason="invalid_text",
                                errors={"json": {where: [TEXT_REFUSED]}})
+
+
+class CheckedBodyParser(FlaskParser):
+    """webargs' Flask parser, loading the JSON body ``check_body`` already parsed and checked.
+
+    A view reached without the check (no body, or one registered after ``init_app``) parses
+    it as webargs always does.
+    """
+
+    def _raw_load_json(self, req: Any) -> Any:
+        if not is_json_request(req):
+            return core.missing
+        if PARSED in req.environ:
+            return req.environ[PARSED]
+        return super()._raw_load_json(req)
 
 
 def _too_deep() -> BadRequest:

@@ -7,9 +7,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from uuid import UUID
 
+_AS_IS = frozenset({str, int, float, bool})
+
 
 def jsonable(value: object) -> object:
     """A value as it can be stored in a JSON column or sent in a JSON body."""
+    if value is None or type(value) in _AS_IS:  # most values of a record: checked first
+        return value
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, UUID | Decimal):

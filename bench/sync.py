@@ -12,8 +12,9 @@ only at a scratch database.
 - pull: every pushed visit pulled back through GET /api/sync/pull in pages of 500, vs a
   bare Core select of the same rows in keyset pages of 500.
 
-Aims: push >= 2,000 mutations/s and no worse than 1/8 of the insert baseline; pull >=
-10,000 changes/s on SQLite; PostgreSQL within 2x of those. Each line says met or MISSED.
+Aims: push >= 2,000 mutations/s and no worse than 1/8 of the insert baseline on SQLite, 1/4
+of it on PostgreSQL (issue 17); pull >= 10,000 changes/s on SQLite; PostgreSQL's rates within
+2x of SQLite's. Each line says met or MISSED.
 --profile prints where the time of one push and one pull walk goes (cProfile).
 """
 
@@ -222,9 +223,11 @@ def main() -> None:
         push_times, insert_times, _client_id = bench_push(app, headers, user_id, args.batches)
         push_rate = BATCH / statistics.median(push_times)
         insert_rate = BATCH / statistics.median(insert_times)
+        # PostgreSQL's own insert is slower, so a push must come closer to it.
+        share = 8 if db.engine.dialect.name == "sqlite" else 4
         report("push", push_rate, "mutations/s", "Core insert, 100/txn", insert_rate,
                [(f">= {2000 / slack:,.0f}/s", push_rate >= 2000 / slack),
-                (f">= {1 / (8 * slack):.3f} of baseline", push_rate * 8 * slack >= insert_rate)])
+                (f">= {1 / share:.3f} of baseline", push_rate * share >= insert_rate)])
 
         walk, core, count = bench_pull(app, headers)
         report("pull", count / walk, "changes/s", "Core select, pages 500", count / core,

@@ -26,6 +26,7 @@ from marshmallow import validate
 from sqlalchemy import ColumnElement
 
 from backend.areas import service as areas_service
+from backend.records.loading import Load, compile_loader
 from backend.records.models import RecordMixin
 
 if TYPE_CHECKING:
@@ -124,11 +125,14 @@ class Kind(Generic[M]):
     lock_rank: int = 0                          # locked after the kinds of lower rank
     fields: tuple[str, ...] = field(default=())
     loader: ma.Schema = field(init=False, repr=False, compare=False)
+    # ``loader.load`` compiled for the write path: the same answers, a fraction of the time.
+    load: Load = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # One schema instance, reused: building one per mutation cost a tenth of a push.
         loader = self.schema()
         object.__setattr__(self, "loader", loader)
+        object.__setattr__(self, "load", compile_loader(loader))
         object.__setattr__(self, "fields", tuple(loader.fields))
 
     def scope(self, actor: User | None) -> ColumnElement[bool]:

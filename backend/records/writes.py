@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import marshmallow as ma
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import instance_state
 
 from backend.areas import service as areas_service
 from backend.areas.models import Area
@@ -89,7 +90,7 @@ def on_write(hook: WriteHook) -> WriteHook:
 
 def _written(kind: Kind[M], record: M, names: Iterable[str], actor: User) -> None:
     db.session.info.setdefault(WRITTEN, []).append(
-        Written(kind, record, frozenset(names), actor, record in db.session.new, record.version))
+        Written(kind, record, frozenset(names), actor, instance_state(record).pending, record.version))
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -155,7 +156,7 @@ def clean(kind: Kind[M], fields: Mapping[str, Any]) -> dict[str, Any]:
         raise RecordError("forbidden_field", f"Only a supervisor's review sets {', '.join(forbidden)}.",
                           field=forbidden[0])
     try:
-        cleaned = kind.loader.load(fields)
+        cleaned = kind.load(fields)
     except ma.ValidationError as exc:
         messages = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
         names = sorted(messages)
@@ -242,10 +243,14 @@ def create(kind: Kind[M], *, actor: User, writer: str, record_id: uuid.UUID,
            fields: Mapping[str, Any]) -> M:
     """A new record with a client-chosen id; ``fields`` as ``clean`` returns them."""
     cleaned = _checked_create(kind, actor, fields)
-    record = kind.model(**_with_defaults(kind.model, {
+    # Built as a row loaded from the database would be, without an attribute event per
+    # column: the INSERT is ours (``_insert_new_records``), it reads the values from here.
+    record = kind.model._sa_class_manager.new_instance()
+    record.__dict__.update(_with_defaults(kind.model, {
         **cleaned, "id": record_id, "version": 1, "deleted": False, "created_by_id": actor.id,
         "updated_by_id": actor.id, "field_versions": {name: [1, writer] for name in cleaned}}))
     db.session.add(record)
+    db.session.info.setdefault(NEW_RECORDS, []).append(record)
     db.session.info.setdefault(RECORD_CACHE, {})[(kind.name, record_id)] = record
     # Nobody else sees the row before commit; a concurrent create of the same id fails on insert.
     db.session.info.setdefault(RECORD_LOCKS, set()).add((kind.name, record_id))
@@ -271,12 +276,78 @@ def _with_defaults(model: type[RecordMixin], values: dict[str, Any]) -> dict[str
     defaults (``tags == []``), not the None an unflushed object holds.
     """
     filled = dict(values)
-    for column in inspect(model).columns:
-        if column.key not in filled and column.default is not None and column.default.is_scalar:
-            filled[column.key] = column.default.arg
-        elif column.key not in filled and column.default is not None and column.default.is_callable:
-            filled[column.key] = column.default.arg(None)
+    for key, default in _defaults(model):
+        if key not in filled:
+            filled[key] = default.arg(None) if default.is_callable else default.arg
     return filled
+
+
+_DEFAULTS: dict[type[RecordMixin], list[tuple[str, Any]]] = {}
+
+
+def _defaults(model: type[RecordMixin]) -> list[tuple[str, Any]]:
+    """The model's columns with a Python-side default, each with it (read once per model)."""
+    if model not in _DEFAULTS:
+        _DEFAULTS[model] = [(column.key, column.default) for column in inspect(model).columns
+                            if column.default is not None and (column.default.is_scalar or column.default.is_callable)]
+    return _DEFAULTS[model]
+
+
+# --- inserting new records ----------------------------------------------------------
+
+NEW_RECORDS = "records_new"
+_COLUMNS: dict[type[RecordMixin], list[tuple[str, str]]] = {}
+
+
+@event.listens_for(Session, "before_flush")
+def _insert_new_records(session: Session, *_args: object) -> None:
+    """Insert the records ``create`` added as one multi-row INSERT per table, ahead of the unit of work.
+
+    The unit of work's bookkeeping per object cost a push of a hundred creates more than
+    the INSERT itself. Each record then stays in the session as a row loaded from the
+    database: what a later write changes in it is an UPDATE, as for any other record.
+    """
+    created = session.info.pop(NEW_RECORDS, None)
+    if not created:
+        return
+    by_table: dict[Any, list[RecordMixin]] = {}
+    for record in created:
+        if instance_state(record).pending:  # not expunged, nor flushed by the unit of work already
+            by_table.setdefault(type(record).__table__, []).append(record)
+    if not by_table:
+        return
+    connection = session.connection()
+    for table in sorted(by_table, key=_table_order):
+        records = by_table[table]
+        connection.execute(table.insert(), [_row(record) for record in records])
+        # What the unit of work does with the rows it inserted: their values become the
+        # loaded state and they move from pending to persistent. Expunging and re-adding
+        # each (the public way) cost as much as the unit of work saved.
+        states = [instance_state(record) for record in records]
+        for state in states:
+            state._commit_all(state.dict)
+        session._register_persistent(set(states))
+
+
+_ORDER: dict[Any, int] = {}
+
+
+def _table_order(table: Any) -> int:
+    """Parents first: a visit may name a household created in the same push."""
+    if table not in _ORDER:
+        _ORDER.clear()
+        _ORDER.update((each, index) for index, each in enumerate(table.metadata.sorted_tables))
+    return _ORDER[table]
+
+
+def _row(record: RecordMixin) -> dict[str, Any]:
+    """The record's INSERT values; a column it never set is NULL (none has a server default)."""
+    model = type(record)
+    if model not in _COLUMNS:
+        _COLUMNS[model] = [(attribute.key, attribute.columns[0].key) for attribute in inspect(model).column_attrs]
+    state = record.__dict__
+    # Set on the object too: a column missing from it would be expired and read back by a query.
+    return {column: state.setdefault(key, None) for key, column in _COLUMNS[model]}
 
 
 def create_once(kind: Kind[M], *, actor: User, writer: str, record_id: uuid.UUID,
@@ -410,7 +481,7 @@ def server_update(kind: Kind[M], record: M, values: Mapping[str, Any], *, actor:
     changed = {name: value for name, value in values.items() if not _same(getattr(record, name), value)}
     if not changed:
         return False
-    if record in db.session.new and "area_code" not in changed:
+    if instance_state(record).pending and "area_code" not in changed:
         for name, value in changed.items():
             setattr(record, name, value)
         return True

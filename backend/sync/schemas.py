@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+
 import marshmallow as ma
 from marshmallow import validate
 
 from backend.records import kinds
+from backend.records.loading import Convert, compile_field
 
 MAX_MUTATIONS = 100
 MAX_PULL = 500
@@ -34,9 +37,28 @@ MutationSchema = _Lenient.from_dict({
 }, name="MutationSchema")
 
 
+class _Mutations(ma.fields.List):
+    """A push's mutations, each loaded by MutationSchema compiled (records/loading.py) when it is
+    well formed, else by marshmallow, whose errors these are."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        item = _compiled_mutation()
+        if item is not None and type(value) is list:
+            try:
+                return [item(each) for each in value]
+            except Exception:  # noqa: BLE001, S110  marshmallow answers below
+                pass
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+@functools.cache
+def _compiled_mutation() -> Convert | None:
+    return compile_field(ma.fields.Nested(MutationSchema))
+
+
 class PushSchema(ma.Schema):
     client_id = ma.fields.UUID(required=True, metadata={"description": "One per installed app"})
-    mutations = ma.fields.List(ma.fields.Nested(MutationSchema), required=True)
+    mutations = _Mutations(ma.fields.Nested(MutationSchema), required=True)
 
 
 class ErrorInfoSchema(ma.Schema):
