@@ -2,6 +2,7 @@
 import { showFailToast } from 'vant'
 import { createRouter, createWebHistory } from 'vue-router'
 import { i18n, loadSuperviseMessages } from './i18n/index.js'
+import { REVIEWED } from './kinds.js'
 import { session } from './session.js'
 
 export const SUPERVISORS = ['supervisor', 'admin']
@@ -38,7 +39,7 @@ const routes = [
       { path: 'dashboard', name: 'supervise-dashboard',
         component: () => import('./pages/supervise/Dashboard.vue') },
       { path: 'exports', name: 'supervise-exports', component: () => import('./pages/supervise/Exports.vue') },
-      { path: ':type(visits|inspections)/:id', name: 'supervise-evidence',
+      { path: `:type(${REVIEWED.map((kind) => kind.store).join('|')})/:id`, name: 'supervise-evidence',
         component: () => import('./pages/supervise/Evidence.vue') },
     ],
   },

@@ -2,10 +2,10 @@
 // L.divIcon and popups take an element, so no text ever passes through innerHTML, and
 // colours come from classes (the CSP refuses style attributes parsed from HTML).
 import { countyTime } from '../../api/county.js'
+import { kindOfStore } from '../../kinds.js'
 import { textElement as element } from '../textElement.js'
 import { clusterSize, clusterSummary, isFlagged, markerClasses } from './MapStyle.js'
 
-export const RECORD_TYPES = { visits: 'visit', inspections: 'inspection' }
 
 /** The marker of one feature: a shape per layer, coloured by status, a red ring and count when flagged. */
 export function pinIcon(L, layer, feature) {
@@ -50,7 +50,7 @@ export function popupNode(layer, feature, { t, locale, zone, open }) {
     }
     return box
   }
-  box.append(element('strong', null, `${t(`supervise.recordType.${RECORD_TYPES[layer]}`)} · ${when}`))
+  box.append(element('strong', null, `${t(`supervise.recordType.${kindOfStore(layer).type}`)} · ${when}`))
   box.append(element('div', `map-popup__status map-popup__status--${properties.review_status}`,
     t(`supervise.review.${properties.review_status}`)))
   if (isFlagged(properties)) {
