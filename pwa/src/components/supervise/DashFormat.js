@@ -51,10 +51,3 @@ export function overdueAreas(coverageRows = [], rectificationRows = []) {
     .sort((a, b) => (b.followUps + b.hotspots) - (a.followUps + a.hotspots) || b.hotspots - a.hotspots
       || a.code.localeCompare(b.code))
 }
-
-/** The last `days` county days ending `today` (YYYY-MM-DD), both included. */
-export function lastDays(days, today) {
-  const [year, month, date] = today.split('-').map(Number)
-  const from = new Date(Date.UTC(year, month - 1, date - (days - 1))).toISOString().slice(0, 10)
-  return { from, to: today }
-}
