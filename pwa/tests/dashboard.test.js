@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { coverageOption, visitsOption } from '../src/components/supervise/ChartOptions.js'
+import { coverageOption, visitsOption } from '../src/charts/options.js'
 import {
   byCoverage, formatCount, formatPercent, formatRate, overdueAreas,
-} from '../src/components/supervise/DashFormat.js'
+} from '../src/charts/numbers.js'
 
 const LABELS = { coverage: '覆盖率', noHouseholds: '无住户', visits: '走访', flagged: '存疑' }
 

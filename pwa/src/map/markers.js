@@ -1,10 +1,10 @@
 // Leaflet markers, cluster icons and popups of the supervisors' map, built as DOM nodes:
 // L.divIcon and popups take an element, so no text ever passes through innerHTML, and
 // colours come from classes (the CSP refuses style attributes parsed from HTML).
-import { countyTime } from '../../time.js'
-import { kindOfStore } from '../../kinds.js'
-import { textElement as element } from '../textElement.js'
-import { clusterSize, clusterSummary, isFlagged, markerClasses } from './MapStyle.js'
+import { countyTime } from '../time.js'
+import { kindOfStore } from '../kinds.js'
+import { textElement as element } from './textElement.js'
+import { clusterSize, clusterSummary, isFlagged, markerClasses } from './style.js'
 
 
 /** The marker of one feature: a shape per layer, coloured by status, a red ring and count when flagged. */
