@@ -3,6 +3,7 @@
 // colours come from classes (the CSP refuses style attributes parsed from HTML).
 import { countyTime } from '../time.js'
 import { kindOfStore } from '../kinds.js'
+import { statusLabel } from '../lifecycles.js'
 import { textElement as element } from './textElement.js'
 import { clusterSize, clusterSummary, isFlagged, markerClasses } from './style.js'
 
@@ -42,7 +43,7 @@ export function popupNode(layer, feature, { t, locale, zone, open }) {
   const when = countyTime(properties.time, zone, locale)
   if (layer === 'hotspots') {
     box.append(element('strong', null, properties.name))
-    box.append(element('div', null, t(`hotspots.status.${properties.status}`)))
+    box.append(element('div', null, statusLabel('hotspot', properties.status, locale)))
     box.append(element('div', null, properties.deadline ? t('evidence.map.deadline', { date: properties.deadline })
       : t('evidence.map.noDeadline')))
     if (isFlagged(properties)) {
