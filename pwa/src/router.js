@@ -33,7 +33,7 @@ const routes = [
   { path: '/records', name: 'records', component: () => import('./pages/records/Records.vue'), meta: FIELD },
   { path: '/sync', name: 'sync', component: () => import('./pages/sync/Sync.vue'), meta: { messages: ['sync'] } },
   { path: '/settings', name: 'settings', component: () => import('./pages/settings/Settings.vue'),
-    meta: { messages: ['settings'] } },
+    meta: { messages: ['settings', 'auth'] } },
   // The supervisor's workspace: read from the server, so it needs the network.
   {
     path: '/supervise',
