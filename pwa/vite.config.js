@@ -10,7 +10,8 @@ import { VitePWA } from 'vite-plugin-pwa'
 // The supervisor's screens are used online, by a few people: their code (ECharts alone is
 // ~180 KB gzipped) goes to assets/supervise/ and stays out of the precache, which every
 // field phone downloads on install and on each update over 2G-4G.
-const SUPERVISE_ONLY = [/\/src\/pages\/supervise\//, /\/src\/components\/supervise\//,
+const SUPERVISE_ONLY = [/\/src\/pages\/supervise\//, /\/src\/components\/supervise\//, /\/src\/(charts|evidence)\//,
+  /\/src\/map\/(markers|style)\.js$/,
   /\/node_modules\/(echarts|zrender|tslib|leaflet\.markercluster)\//, /\/src\/api\/(areas|exports|geo|metrics|queue)\.js$/,
   /\/src\/i18n\/(supervise|evidence|review|dashboard)\.js$/]
 const SUPERVISE_DIR = 'assets/supervise/'

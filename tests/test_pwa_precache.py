@@ -43,6 +43,6 @@ def test_no_supervisor_screen_or_chart_library_is_precached(build):
         assert chunk["file"] not in precached, f"{source} is precached"
     # ECharts is bundled into the chart modules' chunk; Leaflet.markercluster has its own files.
     libraries = [chunk["file"] for source, chunk in chunks.items()
-                 if source.endswith("ChartModules.js") or "markercluster" in source]
+                 if source.endswith("charts/modules.js") or "markercluster" in source]
     assert len(libraries) >= 2 and not set(libraries) & precached
     assert not any(url.startswith("assets/supervise/") for url in precached)

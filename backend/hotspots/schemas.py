@@ -80,3 +80,26 @@ class InspectionSchema(RecordOutSchema, ReviewOutSchema, InspectionFieldsSchema)
 
 HotspotPageSchema = page_schema(HotspotSchema, "HotspotPage")
 InspectionPageSchema = page_schema(InspectionSchema, "InspectionPage")
+
+
+class LifecycleStateSchema(ma.Schema):
+    code = ma.fields.String(required=True)
+    zh = ma.fields.String(required=True)
+    en = ma.fields.String(required=True)
+
+
+class LifecycleStepSchema(ma.Schema):
+    source = ma.fields.String(required=True, data_key="from")
+    target = ma.fields.String(required=True, data_key="to")
+    roles = ma.fields.List(ma.fields.String(), required=True,
+                           metadata={"description": "Any of these roles may take it"})
+    zh = ma.fields.String(required=True, metadata={"description": "The step's button, in Chinese"})
+    en = ma.fields.String(required=True)
+
+
+class LifecycleSchema(ma.Schema):
+    """The hotspot's statuses and the steps between them, as the server enforces them."""
+
+    initial = ma.fields.String(required=True, metadata={"description": "The status a new hotspot starts in"})
+    states = ma.fields.List(ma.fields.Nested(LifecycleStateSchema), required=True)
+    steps = ma.fields.List(ma.fields.Nested(LifecycleStepSchema), required=True)

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 from backend.accounts import service as accounts_service
 from backend.categories import service as categories_service
 from backend.errors import NotFound, RecordError
+from backend.hotspots import lifecycle
+from backend.hotspots.lifecycle import SUPERVISOR_ROLES, WRITER_ROLES
 from backend.hotspots.models import Hotspot, Inspection
 from backend.hotspots.schemas import HotspotFieldsSchema, HotspotSchema, InspectionFieldsSchema, InspectionSchema
 from backend.records import kinds
@@ -15,19 +17,6 @@ from backend.records.reads import get_record
 
 if TYPE_CHECKING:
     from backend.accounts.models import User
-
-# status -> the statuses it may move to
-LIFECYCLE = {
-    "listed": {"rectifying"},
-    "rectifying": {"acceptance_requested"},
-    "acceptance_requested": {"closed", "rectifying"},  # accepted, or sent back
-    "closed": {"relapsed"},
-    "relapsed": {"rectifying"},
-}
-# Accepting a rectification (or refusing it) is a supervisor's act.
-SUPERVISOR_STEPS = {("acceptance_requested", "closed"), ("acceptance_requested", "rectifying")}
-WRITER_ROLES = ("inspector", "supervisor", "admin")
-SUPERVISOR_ROLES = ("supervisor", "admin")
 
 
 def _prepare_hotspot(actor: User, record: Hotspot | None, fields: dict[str, Any]) -> dict[str, Any]:
@@ -46,14 +35,15 @@ def _prepare_hotspot(actor: User, record: Hotspot | None, fields: dict[str, Any]
         raise RecordError("forbidden", "Only a supervisor changes a hotspot's deadline.", field="deadline")
     status = fields.get("status")
     if record is None:
-        if status not in (None, "listed"):
-            raise RecordError("invalid_transition", "A new hotspot starts as listed.", field="status")
-        fields["status"] = "listed"
+        if status not in (None, lifecycle.INITIAL):
+            raise RecordError("invalid_transition", f"A new hotspot starts as {lifecycle.INITIAL}.", field="status")
+        fields["status"] = lifecycle.INITIAL
     elif status is not None and status != record.status:
-        if status not in LIFECYCLE[record.status]:
+        step = lifecycle.step(record.status, status)
+        if step is None:
             raise RecordError("invalid_transition", f"A hotspot cannot go from {record.status} to {status}; "
-                              f"next: {', '.join(sorted(LIFECYCLE[record.status]))}.", field="status")
-        if (record.status, status) in SUPERVISOR_STEPS and not actor.has_role(*SUPERVISOR_ROLES):
+                              f"next: {', '.join(lifecycle.next_statuses(record.status))}.", field="status")
+        if not actor.has_role(*step.roles):
             raise RecordError("forbidden", "Only a supervisor accepts or refuses a rectification.", field="status")
     return fields
 

@@ -1,16 +1,12 @@
 // The category lists (dispute types, hotspot types, visit kinds) from /api/categories,
-// kept in the device's meta table so the pickers work offline: the stored copy is shown
-// at once and replaced by the server's when there is a network.
+// kept on the device so the pickers work offline (serverCopy.js).
 import { reactive } from 'vue'
 import { listCategories } from './api/categories.js'
-import { getMeta, setMeta } from './db/index.js'
+import { keptCopy } from './serverCopy.js'
 
 const KEY = 'categories'
 
 export const categories = reactive({ dispute_types: [], hotspot_types: [], visit_kinds: [], loaded: false })
-
-let loading = null
-let fetched = false
 
 function apply(value) {
   for (const name of ['dispute_types', 'hotspot_types', 'visit_kinds']) {
@@ -19,24 +15,12 @@ function apply(value) {
   categories.loaded = true
 }
 
+const load = keptCopy({ key: KEY, fetch: listCategories, apply })
+
 /** Fill `categories` from the device, then from the server once per app start when online. */
-export function loadCategories() {
-  loading ||= (async () => {
-    const stored = await getMeta(KEY)
-    if (stored) apply(stored)
-    if (!fetched && navigator.onLine) {
-      try {
-        const fresh = await listCategories()
-        fetched = true
-        apply(fresh)
-        await setMeta(KEY, fresh)
-      } catch {
-        // Offline or the server is away: the stored copy stays.
-      }
-    }
-    categories.loaded = true
-  })().finally(() => { loading = null })
-  return loading
+export async function loadCategories() {
+  await load()
+  categories.loaded = true
 }
 
 /** The label of a code in the current language; the code itself when the list lacks it. */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { coverageOption, visitsOption } from '../src/components/supervise/ChartOptions.js'
+import { coverageOption, visitsOption } from '../src/charts/options.js'
 import {
-  byCoverage, formatCount, formatPercent, formatRate, lastDays, overdueAreas,
-} from '../src/components/supervise/DashFormat.js'
+  byCoverage, formatCount, formatPercent, formatRate, overdueAreas,
+} from '../src/charts/numbers.js'
 
 const LABELS = { coverage: '覆盖率', noHouseholds: '无住户', visits: '走访', flagged: '存疑' }
 
@@ -20,12 +20,6 @@ describe('numbers as the dashboard shows them', () => {
     expect(formatRate({ numerator: 0, denominator: 0, rate: null })).toBe('— (0 / 0)')
     expect(formatPercent(1)).toBe('100.0%')
     expect(formatCount(1234567)).toBe('1,234,567')
-  })
-
-  it('counts the last days back from the county today, across months and years', () => {
-    expect(lastDays(7, '2026-03-03')).toEqual({ from: '2026-02-25', to: '2026-03-03' })
-    expect(lastDays(30, '2026-01-10')).toEqual({ from: '2025-12-12', to: '2026-01-10' })
-    expect(lastDays(1, '2026-01-10')).toEqual({ from: '2026-01-10', to: '2026-01-10' })
   })
 })
 

@@ -1,6 +1,6 @@
-// The numbers the evidence panel shows (src/components/supervise/EvidenceFlags.js).
+// The numbers the evidence panel shows (src/evidence/flags.js).
 import { describe, expect, it } from 'vitest'
-import { distanceLines, flagLines, metres } from '../src/components/supervise/EvidenceFlags.js'
+import { distanceLines, flagLines, metres } from '../src/evidence/flags.js'
 
 describe('metres', () => {
   it('rounds to whole metres with thousands separators', () => {

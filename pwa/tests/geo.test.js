@@ -1,9 +1,9 @@
-// The map's requests (src/api/geo.js) and how it draws records (MapStyle.js).
+// The map's requests (src/api/geo.js) and how it draws records (src/map/style.js).
 import { describe, expect, it } from 'vitest'
 import { bboxParam, layerQuery, sinceDays } from '../src/api/geo.js'
 import {
   byConcern, clusterSize, clusterSummary, markerClasses,
-} from '../src/components/supervise/MapStyle.js'
+} from '../src/map/style.js'
 
 describe('bboxParam', () => {
   it('rounds outwards to 4 decimals so the box still covers the view', () => {

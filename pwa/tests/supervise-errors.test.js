@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createI18n } from 'vue-i18n'
-import { errorMessage } from '../src/components/supervise/errorMessage.js'
+import { errorMessage } from '../src/pages/supervise/errorMessage.js'
 import { ApiError } from '../src/api/client.js'
 import supervise from '../src/i18n/supervise.js'
 

@@ -1,7 +1,9 @@
 // The supervisor's rulings on visits and inspections, read and written on the server.
+import { REVIEWED } from '../kinds.js'
 import { api } from './client.js'
 
-export const RECORD_PATHS = { visit: 'visits', inspection: 'inspections' }
+/** The API path of each reviewed kind by its record_type: {visit: 'visits', …}. */
+export const RECORD_PATHS = Object.fromEntries(REVIEWED.map((kind) => [kind.type, kind.store]))
 
 /**
  * Approve, reject or return a record at the version the supervisor looked at (If-Match):

@@ -2,19 +2,17 @@
 // see, the outbox of changes not yet accepted by the server, photo files and upload state,
 // and form drafts. Schema versions are only ever appended (habit 11).
 import Dexie from 'dexie'
-
-export const ENTITIES = ['households', 'visits', 'hotspots', 'inspections', 'photos']
+import { KINDS } from '../kinds.js'
 
 export const db = new Dexie('zoufang')
 
+// Records as the server last sent them, merged with local edits not yet synced, one table
+// per kind (kinds.js). _state: synced | waiting | conflict | rejected; _error: the server's reason.
+const kindTables = (version) => Object.fromEntries(
+  KINDS.filter((kind) => kind.since === version).map((kind) => [kind.store, kind.indexes]))
+
 db.version(1).stores({
-  // Records as the server last sent them, merged with local edits not yet synced.
-  // _state: synced | waiting | conflict | rejected; _error: the server's reason.
-  households: 'id, area_code, _state, updated_at',
-  visits: 'id, household_id, _state, visited_at',
-  hotspots: 'id, area_code, _state, updated_at',
-  inspections: 'id, hotspot_id, _state, inspected_at',
-  photos: 'id, [record_type+record_id], _state, _upload',
+  ...kindTables(1),
   // Mutations in the order they were made; id is the per-client mutation id.
   outbox: 'id, record_id, type',
   // Photo files kept until the server says `stored`: {photo_id, blob, thumb, sha256, upload_url, done,
@@ -25,6 +23,10 @@ db.version(1).stores({
   // Settings and sync position: {key, value}.
   meta: 'key',
 })
+
+// A kind added later brings its table in a version of its own.
+const latest = Math.max(...KINDS.map((kind) => kind.since))
+for (let version = 2; version <= latest; version += 1) db.version(version).stores(kindTables(version))
 
 export async function getMeta(key, fallback = null) {
   const row = await db.meta.get(key)

@@ -2,11 +2,9 @@
 // in the same IndexedDB transaction as the record it changes, so nothing typed is ever
 // only in memory. Mutations are never edited once queued: one that went out may have
 // been applied even if its answer was lost, and the server answers a resend by its id.
-import { db, ENTITIES, getMeta, setMeta } from './index.js'
+import { kindOfStore, STORES } from '../kinds.js'
+import { db, getMeta, setMeta } from './index.js'
 
-export const SINGULAR = {
-  households: 'household', visits: 'visit', hotspots: 'hotspot', inspections: 'inspection', photos: 'photo',
-}
 const LOCAL_KEYS = /^_/
 
 /** The id of this installed app towards the server: new at each sign-in. */
@@ -53,7 +51,7 @@ export async function saveRecord(entity, id, fields) {
     if (confirmed && Object.keys(changed).length === 0) return current
     const mutation = {
       id: await nextMutationId(),
-      type: `${SINGULAR[entity]}.upsert`,
+      type: `${kindOfStore(entity).type}.upsert`,
       record_id: id,
       // A record the server has never confirmed has no version: this is (still) its create.
       base_version: current?.version ?? null,
@@ -92,7 +90,7 @@ export async function deleteRecord(entity, id) {
   return db.transaction('rw', db[entity], db.outbox, db.meta, async () => {
     const current = await db[entity].get(id)
     await db.outbox.add({
-      id: await nextMutationId(), type: `${SINGULAR[entity]}.delete`, record_id: id,
+      id: await nextMutationId(), type: `${kindOfStore(entity).type}.delete`, record_id: id,
       base_version: current?.version ?? null, queued_at: new Date().toISOString(),
     })
     await db[entity].delete(id)
@@ -122,5 +120,5 @@ export { serverFields }
  * draft is then still there). ``work`` may only touch the database.
  */
 export function saveTogether(work) {
-  return db.transaction('rw', [...ENTITIES.map((entity) => db[entity]), db.outbox, db.meta, db.drafts, db.files], work)
+  return db.transaction('rw', [...STORES.map((store) => db[store]), db.outbox, db.meta, db.drafts, db.files], work)
 }

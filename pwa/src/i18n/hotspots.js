@@ -5,6 +5,8 @@ export default {
     list: '列表',
     map: '地图',
     empty: '本辖区暂无乱点（联网同步后显示）',
+    // The field screens take a status's words from the server's lifecycle (lifecycles.js);
+    // these serve the exports screen.
     status: {
       listed: '已挂牌', rectifying: '整治中', acceptance_requested: '待验收', closed: '已销号', relapsed: '反弹',
     },
@@ -28,12 +30,6 @@ export default {
     photos: '乱点照片',
     newInspection: '新增检查',
     draftInspection: '未保存的检查（草稿）',
-    actions: {
-      rectifying: '开始整治', acceptance_requested: '申请验收', relapsed: '标记反弹',
-      closed: '验收通过（销号）',
-    },
-    restart: '重新整治',
-    sendBack: '退回整改',
     confirmStatus: '将状态改为“{status}”？',
     statusSaved: '状态已保存，联网后自动上传',
     mapNote: '离线地图不显示底图，只标出乱点位置和您当前的位置。',
@@ -91,12 +87,6 @@ export default {
     photos: 'Hotspot photos',
     newInspection: 'New inspection',
     draftInspection: 'Unsaved inspection (draft)',
-    actions: {
-      rectifying: 'Start rectifying', acceptance_requested: 'Request acceptance', relapsed: 'Mark relapsed',
-      closed: 'Accept (close)',
-    },
-    restart: 'Rectify again',
-    sendBack: 'Send back',
     confirmStatus: 'Change the status to “{status}”?',
     statusSaved: 'Status saved; sent when the network returns',
     mapNote: 'No base map offline: only the hotspots and your own position are shown.',

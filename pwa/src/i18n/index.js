@@ -1,29 +1,35 @@
-// Chinese first, English second. Each part of the app keeps its own messages file.
+// Chinese first, English second. Each part of the app keeps its own messages file; only
+// the common words ship with the first screen. A route names the parts its screens use
+// (router.js, meta.messages) and they are loaded with it: a field phone never downloads
+// the supervisor's words, and a screen's words come from the precache when offline.
 import { Locale } from 'vant'
 import enUS from 'vant/es/locale/lang/en-US'
 import { createI18n } from 'vue-i18n'
 import common from './common.js'
-import auth from './auth.js'
-import households from './households.js'
-import visits from './visits.js'
-import hotspots from './hotspots.js'
-import records from './records.js'
-import sync from './sync.js'
-import settings from './settings.js'
 
-const PARTS = { common, auth, households, visits, hotspots, records, sync, settings }
 export const LOCALES = ['zh-CN', 'en']
 const KEY = 'zoufang.locale'
 
-function messages(locale, parts = PARTS) {
-  return Object.fromEntries(Object.entries(parts).map(([name, part]) => [name, part[locale] || {}]))
+// Each import is a chunk of its own (vite.config.js keeps the supervisor's out of the precache).
+const PARTS = {
+  auth: () => import('./auth.js'),
+  households: () => import('./households.js'),
+  visits: () => import('./visits.js'),
+  hotspots: () => import('./hotspots.js'),
+  records: () => import('./records.js'),
+  sync: () => import('./sync.js'),
+  settings: () => import('./settings.js'),
+  supervise: () => import('./supervise.js'),
+  evidence: () => import('./evidence.js'),
+  review: () => import('./review.js'),
+  dashboard: () => import('./dashboard.js'),
 }
 
 export const i18n = createI18n({
   legacy: false,
   locale: LOCALES.includes(localStorage.getItem(KEY)) ? localStorage.getItem(KEY) : 'zh-CN',
   fallbackLocale: 'zh-CN',
-  messages: Object.fromEntries(LOCALES.map((locale) => [locale, messages(locale)])),
+  messages: Object.fromEntries(LOCALES.map((locale) => [locale, { common: common[locale] || {} }])),
 })
 
 // Vant's own labels (dialog buttons, pickers) follow the app's language.
@@ -41,21 +47,19 @@ export function setLocale(locale) {
 
 useVantLocale(i18n.global.locale.value)
 
-let superviseParts = null
+const loaded = new Map() // part name -> Promise of its merge
 
-/**
- * The supervisor's words, loaded with the supervisor's screens (router.js) rather than on
- * every field phone's first screen.
- */
-export function loadSuperviseMessages() {
-  superviseParts ??= Promise.all([import('./supervise.js'), import('./evidence.js'), import('./review.js'),
-    import('./dashboard.js')]).then(([supervise, evidence, review, dashboard]) => {
-    const parts = { supervise: supervise.default, evidence: evidence.default, review: review.default,
-      dashboard: dashboard.default }
-    for (const locale of LOCALES) i18n.global.mergeLocaleMessage(locale, messages(locale, parts))
-  }).catch((error) => {
-    superviseParts = null // offline: try again next time
-    throw error
-  })
-  return superviseParts
+/** Load and merge the messages of these parts (names of PARTS); each is fetched once. */
+export function loadMessages(...names) {
+  return Promise.all(names.map((name) => {
+    if (!loaded.has(name)) {
+      loaded.set(name, PARTS[name]().then(({ default: part }) => {
+        for (const locale of LOCALES) i18n.global.mergeLocaleMessage(locale, { [name]: part[locale] || {} })
+      }).catch((error) => {
+        loaded.delete(name) // offline and not cached: try again next time
+        throw error
+      }))
+    }
+    return loaded.get(name)
+  }))
 }

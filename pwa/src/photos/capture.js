@@ -5,6 +5,7 @@
 import exifr from 'exifr/dist/lite.esm.mjs'
 import piexif from 'piexifjs'
 import { sha256Hex } from './sha256.js'
+import { exifTime } from '../time.js'
 
 export const MAX_EDGE = 1600
 export const THUMB_EDGE = 240
@@ -122,12 +123,6 @@ function minimalExif({ lat, lon, altitude, taken, make, model }) {
     exif.GPS[piexif.GPSIFD.GPSAltitude] = rational(Math.abs(altitude), 100)
   }
   return exif
-}
-
-function exifTime(date) {
-  // EXIF has no zone here: write China time, as the phone's camera would.
-  const local = new Date(date.getTime() + 8 * 3600 * 1000).toISOString()
-  return `${local.slice(0, 10).replaceAll('-', ':')} ${local.slice(11, 19)}`
 }
 
 

@@ -3,13 +3,13 @@
 // tabs), safe to start at any moment: every step can be cut off and run again.
 import { reactive } from 'vue'
 import * as syncApi from '../api/sync.js'
-import { ENTITIES, db, getMeta, setMeta } from '../db/index.js'
-import { clientId, pendingFields, serverFields, SINGULAR } from '../db/outbox.js'
+import { db, getMeta, setMeta } from '../db/index.js'
+import { clientId, pendingFields, serverFields } from '../db/outbox.js'
+import { kindOfStore, kindOfType, STORES } from '../kinds.js'
 
 const MAX_BATCH = 100
 const MAX_BATCH_BYTES = 900 * 1024
 const PULL_LIMIT = 500
-const BY_SINGULAR = Object.fromEntries(Object.entries(SINGULAR).map(([plural, singular]) => [singular, plural]))
 
 // The run in progress can be told to give up (its requests may hang on a network that died).
 let current = null
@@ -107,7 +107,7 @@ export async function pushAll(api, id, signal) {
 }
 
 async function applyResults({ last_mutation_id: last, results }) {
-  const stores = [db.outbox, ...ENTITIES.map((entity) => db[entity])]
+  const stores = [db.outbox, ...STORES.map((store) => db[store])]
   await db.transaction('rw', stores, async () => {
     for (const result of results) {
       const queued = await db.outbox.get(result.id)
@@ -121,7 +121,8 @@ async function applyResults({ last_mutation_id: last, results }) {
 }
 
 async function markRecord(queued, result) {
-  const entity = BY_SINGULAR[queued.type.split('.')[0]]
+  const entity = kindOfType(queued.type)?.store
+  if (!entity) return
   const row = await db[entity].get(queued.record_id)
   if (!row) return
   const stillWaiting = (await db.outbox.where('record_id').equals(queued.record_id).count()) > 0
@@ -151,17 +152,17 @@ export async function pullAll(api, id, signal) {
 }
 
 async function applyPage(page) {
-  const stores = [db.outbox, db.meta, ...ENTITIES.map((entity) => db[entity])]
+  const stores = [db.outbox, db.meta, ...STORES.map((store) => db[store])]
   await db.transaction('rw', stores, async () => {
     if (page.reset) {
       // Rebuild the mirror from this page on; what is still in the outbox stays.
-      for (const entity of ENTITIES) {
+      for (const entity of STORES) {
         const keep = new Set((await db.outbox.toArray()).map((row) => row.record_id))
         await db[entity].filter((row) => !keep.has(row.id) && !['rejected', 'conflict'].includes(row._state)).delete()
       }
     }
     for (const [entity, changes] of Object.entries(page.changes || {})) {
-      if (!ENTITIES.includes(entity)) continue
+      if (!kindOfStore(entity)) continue
       for (const record of changes.upserted) await mergeServerRow(entity, record)
       for (const recordId of changes.deleted) {
         const waiting = await db.outbox.where('record_id').equals(recordId).count()

@@ -1,6 +1,6 @@
 // The review queue's keyboard and selection rules, kept apart from the page so they can be
 // tested without a browser.
-import { dayRange } from '../../api/county.js'
+import { dayRange } from '../../time.js'
 
 /** The keys of the legend and the ? overlay, in the order they are shown. */
 export const SHORTCUTS = [

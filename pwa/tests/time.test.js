@@ -1,7 +1,94 @@
-import { describe, expect, it } from 'vitest'
+// Dates and times (src/time.js): the phone's clock and the county's. Cadres' phones are on
+// UTC+8, CI on UTC, and a date taken from the UTC clock is a day off for eight hours of
+// every night: `npm test` runs this file under TZ=UTC and again under TZ=Asia/Shanghai,
+// with cases just before and just after local midnight.
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import {
-  countyDay, countyMinute, countyTime, dayRange, dayStart, nextDay, wallClock, zoneOffsetMinutes,
-} from '../src/api/county.js'
+  countyDay, countyMinute, countyTime, dayRange, dayStart, exifTime, isoWithOffset, lastDays, localDate, localMinute, nextDay,
+  startOfToday, toLocalInput, wallClock, zoneOffsetMinutes,
+} from '../src/time.js'
+
+const ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone
+// The offset the phone's clock shows in this run, as ISO 8601 writes it.
+const OFFSET = { UTC: '+00:00', 'Asia/Shanghai': '+08:00' }[ZONE]
+
+afterEach(() => {
+  vi.useRealTimers()
+})
+
+/** Freeze the phone's clock at a local wall-clock time. */
+function clockAt(year, month, day, hours, minutes) {
+  vi.useFakeTimers({ toFake: ['Date'] })
+  vi.setSystemTime(new Date(year, month - 1, day, hours, minutes))
+}
+
+// `npx vitest run` on a machine in another zone: the cases below know only these two.
+describe.skipIf(!OFFSET)(`visit time (${ZONE})`, () => {
+  it('round-trips between the date-time input and ISO with the offset', () => {
+    const local = '2025-03-01T09:30'
+    const iso = isoWithOffset(local)
+    expect(iso).toBe(`2025-03-01T09:30:00${OFFSET}`)
+    expect(new Date(iso).getTime()).toBe(new Date(local).getTime())
+    expect(toLocalInput(iso)).toBe(local)
+  })
+
+  it('fills in today’s date at 23:30 local, the evening before midnight', () => {
+    clockAt(2025, 3, 1, 23, 30)
+    const shown = toLocalInput()
+    expect(shown).toBe('2025-03-01T23:30')
+    // Sent to the server as that same wall-clock time with the phone's offset: in
+    // Shanghai 15:30 UTC of the same day, which the server files under 1 March.
+    expect(isoWithOffset(shown)).toBe(`2025-03-01T23:30:00${OFFSET}`)
+    expect(new Date(isoWithOffset(shown)).getTime()).toBe(Date.now())
+  })
+
+  it('fills in the new date at 00:30 local, when UTC is still on the day before', () => {
+    clockAt(2025, 3, 2, 0, 30)
+    const shown = toLocalInput()
+    expect(shown).toBe('2025-03-02T00:30')
+    expect(isoWithOffset(shown)).toBe(`2025-03-02T00:30:00${OFFSET}`)
+    expect(new Date(isoWithOffset(shown)).getTime()).toBe(Date.now())
+  })
+
+  it('shows a stored visit at the local time it happened, whatever offset it was sent with', () => {
+    // Synced from another phone or written by the server in UTC: 16:30 UTC on 1 March.
+    const stored = '2025-03-01T16:30:00+00:00'
+    const expected = { UTC: '2025-03-01T16:30', 'Asia/Shanghai': '2025-03-02T00:30' }[ZONE]
+    expect(toLocalInput(stored)).toBe(expected)
+    expect(new Date(isoWithOffset(toLocalInput(stored))).getTime()).toBe(new Date(stored).getTime())
+  })
+
+  it('keeps the last day of the month and of the year at 23:30', () => {
+    clockAt(2024, 12, 31, 23, 30)
+    expect(toLocalInput()).toBe('2024-12-31T23:30')
+    expect(isoWithOffset('2024-12-31T23:30')).toBe(`2024-12-31T23:30:00${OFFSET}`)
+    clockAt(2025, 1, 1, 0, 30)
+    expect(toLocalInput()).toBe('2025-01-01T00:30')
+  })
+
+  it('calls 00:30 local the new day for deadlines, while UTC is still on the day before', () => {
+    clockAt(2025, 3, 2, 0, 30)
+    expect(localDate()).toBe('2025-03-02')
+    // A deadline of 1 March is past from the phone's midnight.
+    expect('2025-03-01' < localDate()).toBe(true)
+    clockAt(2025, 3, 1, 23, 30)
+    expect(localDate()).toBe('2025-03-01')
+    expect(localDate(new Date(2024, 11, 31, 23, 59))).toBe('2024-12-31')
+  })
+
+  it('writes a stored time as the phone’s "YYYY-MM-DD HH:mm", and nothing for none', () => {
+    const expected = { UTC: '2025-03-01 16:30', 'Asia/Shanghai': '2025-03-02 00:30' }[ZONE]
+    expect(localMinute('2025-03-01T16:30:00+00:00')).toBe(expected)
+    expect(localMinute(null)).toBe('')
+  })
+
+  it('starts today at the phone’s midnight', () => {
+    clockAt(2025, 3, 2, 0, 30)
+    expect(startOfToday()).toBe(new Date(2025, 2, 2).getTime())
+    expect(new Date(startOfToday()).toISOString()).toBe(
+      { UTC: '2025-03-02T00:00:00.000Z', 'Asia/Shanghai': '2025-03-01T16:00:00.000Z' }[ZONE])
+  })
+})
 
 describe('a zone offset', () => {
   it('is read from the wall clock of the zone', () => {
@@ -89,5 +176,19 @@ describe('times on the county clock', () => {
     expect(countyTime('2026-07-20T01:30:00Z', 'Europe/Berlin', 'en-GB', options)).toBe('03:30')
     expect(countyTime('2026-11-20T01:30:00Z', 'Asia/Shanghai', 'zh-CN')).toContain('2026')
     expect(countyTime('', 'Asia/Shanghai', 'zh-CN')).toBe('')
+  })
+})
+
+describe('calendar days', () => {
+  it('counts the last days back from the county today, across months and years', () => {
+    expect(lastDays(7, '2026-03-03')).toEqual({ from: '2026-02-25', to: '2026-03-03' })
+    expect(lastDays(30, '2026-01-10')).toEqual({ from: '2025-12-12', to: '2026-01-10' })
+    expect(lastDays(1, '2026-01-10')).toEqual({ from: '2026-01-10', to: '2026-01-10' })
+  })
+})
+
+describe('a photo’s EXIF time', () => {
+  it('is China’s wall clock whatever the phone’s zone, as EXIF carries no zone', () => {
+    expect(exifTime(new Date('2025-03-01T16:30:05Z'))).toBe('2025:03:02 00:30:05')
   })
 })

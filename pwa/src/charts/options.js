@@ -3,7 +3,7 @@
 //
 // Tooltips use renderMode 'richText' (drawn on the canvas): the HTML tooltip would be
 // markup with style attributes, which the CSP refuses.
-import { byCoverage, formatCount, formatPercent } from './DashFormat.js'
+import { byCoverage, formatCount, formatPercent } from './numbers.js'
 
 const RED = '#c8102e'
 const BLUE = '#1989fa'

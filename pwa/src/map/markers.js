@@ -1,11 +1,12 @@
 // Leaflet markers, cluster icons and popups of the supervisors' map, built as DOM nodes:
 // L.divIcon and popups take an element, so no text ever passes through innerHTML, and
 // colours come from classes (the CSP refuses style attributes parsed from HTML).
-import { countyTime } from '../../api/county.js'
-import { textElement as element } from '../textElement.js'
-import { clusterSize, clusterSummary, isFlagged, markerClasses } from './MapStyle.js'
+import { countyTime } from '../time.js'
+import { kindOfStore } from '../kinds.js'
+import { statusLabel } from '../lifecycles.js'
+import { textElement as element } from './textElement.js'
+import { clusterSize, clusterSummary, isFlagged, markerClasses } from './style.js'
 
-export const RECORD_TYPES = { visits: 'visit', inspections: 'inspection' }
 
 /** The marker of one feature: a shape per layer, coloured by status, a red ring and count when flagged. */
 export function pinIcon(L, layer, feature) {
@@ -42,7 +43,7 @@ export function popupNode(layer, feature, { t, locale, zone, open }) {
   const when = countyTime(properties.time, zone, locale)
   if (layer === 'hotspots') {
     box.append(element('strong', null, properties.name))
-    box.append(element('div', null, t(`hotspots.status.${properties.status}`)))
+    box.append(element('div', null, statusLabel('hotspot', properties.status, locale)))
     box.append(element('div', null, properties.deadline ? t('evidence.map.deadline', { date: properties.deadline })
       : t('evidence.map.noDeadline')))
     if (isFlagged(properties)) {
@@ -50,7 +51,7 @@ export function popupNode(layer, feature, { t, locale, zone, open }) {
     }
     return box
   }
-  box.append(element('strong', null, `${t(`supervise.recordType.${RECORD_TYPES[layer]}`)} · ${when}`))
+  box.append(element('strong', null, `${t(`supervise.recordType.${kindOfStore(layer).type}`)} · ${when}`))
   box.append(element('div', `map-popup__status map-popup__status--${properties.review_status}`,
     t(`supervise.review.${properties.review_status}`)))
   if (isFlagged(properties)) {
