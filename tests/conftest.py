@@ -92,7 +92,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     url = TEST_DATABASE_URL or f"sqlite:///{instance / 'test.sqlite3'}"
     if url.startswith("postgresql"):
         reset_postgres(url)
-    app = create_app({"DATABASE_URL": url, "INSTANCE_DIR": str(instance), "TESTING": True})
+    # Jobs run inside the request that starts them; tests/jobs/ start real workers where that matters.
+    app = create_app({"DATABASE_URL": url, "INSTANCE_DIR": str(instance), "TESTING": True, "JOBS_IMMEDIATE": True})
     with app.app_context():
         flask_migrate.upgrade()
     yield app
