@@ -177,10 +177,18 @@ def jobs_group() -> None:
 @click.option("--no-periodic", is_flag=True, help="Run queued jobs only, not the schedule.")
 def jobs_worker_command(workers: int, no_periodic: bool) -> None:
     """Run queued jobs and the schedule until stopped (Ctrl-C or SIGTERM finish the running jobs first)."""
+    import logging
+
     from flask import current_app
     from huey.consumer import Consumer
 
     queue = current_app.extensions["zoufang_jobs"]
+    # What ran, retried or failed, on standard error as gunicorn's log is.
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s"))
+    for name in ("huey", "backend"):
+        logging.getLogger(name).addHandler(handler)
+        logging.getLogger(name).setLevel(current_app.config["LOG_LEVEL"])
     # At most two seconds between looks at an idle SQLite queue; Redis wakes the worker at once.
     Consumer(queue.huey, workers=workers, periodic=not no_periodic, max_delay=2.0).run()
 

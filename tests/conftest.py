@@ -31,7 +31,7 @@ FIXTURES = Path(os.environ.get("ZOUFANG_TEST_FIXTURES")
                 or Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures")
 # Tests whose skipping in CI means something was not tested. A postgres test belongs to
 # the PostgreSQL run only: its skip in the SQLite run is expected.
-MUST_RUN_IN_CI = ("postgres", "browser", "fixtures")
+MUST_RUN_IN_CI = ("postgres", "browser", "fixtures", "redis")
 SQLITE_CANNOT_PROVE = ("SQLite has a single writer, so a pass here proves no lock: "
                        "this test runs on PostgreSQL (ZOUFANG_TEST_DATABASE_URL)")
 
