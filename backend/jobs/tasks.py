@@ -80,6 +80,7 @@ def _make_huey(app: Flask) -> Huey:
         return MemoryHuey(name, immediate=True, utc=True)
     if app.config["REDIS_URL"]:
         return RedisHuey(name, url=app.config["REDIS_URL"], utc=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     return SqliteHuey(name, filename=str(Path(app.instance_path) / "jobs.sqlite3"), utc=True)
 
 

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import flask_migrate
 import pytest
-from huey.consumer import Consumer
 from sqlalchemy import select
 
 from backend import create_app
@@ -29,6 +28,7 @@ from backend.jobs.models import Job
 from tests.exports.ledger import csv_rows
 from tests.exports.test_export_while_writing import push_visit
 from tests.factories import bearer
+from tests.jobs.worker import consuming
 from tests.sync.conftest import COUNTY, TOWNSHIP, VILLAGE, committing_app  # noqa: F401
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -92,11 +92,6 @@ def test_a_worker_process_writes_the_ledger_that_the_api_then_serves(committing_
 
 # --- Redis --------------------------------------------------------------------------------
 
-class _ThreadedConsumer(Consumer):
-    def _set_signal_handlers(self) -> None:
-        pass  # it runs beside pytest, whose main thread keeps its own signal handlers
-
-
 @pytest.fixture
 def redis_app(empty_database_url, tmp_path):
     """An app whose jobs wait in Redis under a queue name of their own, and a consumer in threads."""
@@ -113,12 +108,9 @@ def redis_app(empty_database_url, tmp_path):
                                     (VILLAGE, "village", TOWNSHIP)):
             areas_service.create_area(actor=None, code=code, name=code, level=level, parent_code=parent)
         db.session.commit()
-    huey = app.extensions["zoufang_jobs"].huey
-    consumer = _ThreadedConsumer(huey, workers=1, periodic=False, max_delay=0.5, check_worker_health=False)
-    consumer.start()
-    yield app
-    consumer.stop(graceful=True)
-    huey.storage.flush_all()
+    with consuming(app):
+        yield app
+    app.extensions["zoufang_jobs"].huey.storage.flush_all()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
