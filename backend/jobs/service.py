@@ -137,13 +137,16 @@ class Download:
 def download(*, actor: User, job_id: uuid.UUID) -> Download:
     """The file a finished job stored, for the user who started it or an admin over its area."""
     job = get_job(actor=actor, job_id=job_id)
-    if job.state != "done" or not job.result_key or not job.result:
-        raise Conflict("The job has no file (yet): wait until it is done.", reason="job_not_done")
+    if job.state != "done" or not job.result:
+        raise Conflict("The job has no file yet: wait until it is done.", reason="job_not_done")
+    expired = NotFound(f"The file of this job is removed {RESULT_DAYS} days after it; start the export again.",
+                       reason="job_file_expired")
+    if not job.result_key:
+        raise expired
     try:
         data = get_storage().get(job.result_key)
     except KeyError:
-        raise NotFound("The file of this job has been removed; start the export again.",
-                       reason="job_file_expired") from None
+        raise expired from None
     return Download(data=data, filename=job.result["filename"], ascii_filename=job.result["ascii_filename"],
                     mimetype=job.result["mimetype"])
 

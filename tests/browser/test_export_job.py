@@ -41,7 +41,8 @@ def test_the_exports_page_polls_the_job_and_downloads_the_file_when_a_worker_has
         with consuming(app), page.expect_download(timeout=30_000) as downloading:
             pass  # a worker starts; the page, polling, fetches the file once the job is done
         download = downloading.value
-        assert download.suggested_filename.startswith("走访台账-示范县-") and download.suggested_filename.endswith(".csv")
+        name = download.suggested_filename
+        assert name.startswith("走访台账-示范县-") and name.endswith(".csv")
         expect(progress).to_have_attribute("data-phase", "done")
         page.screenshot(path=str(ARTIFACTS / "export-job-done-360.png"), full_page=True)
         page.set_viewport_size({"width": 1366, "height": 768})

@@ -171,7 +171,8 @@ def test_a_second_snapshot_of_the_same_day_replaces_the_first(cli, db, tree):
     assert len(db.session.scalars(select(RateSnapshot).where(RateSnapshot.area_code == tree.A)).all()) == 1
 
 
-def test_old_job_files_are_removed_and_a_run_whose_worker_vanished_is_failed(client, db, tree, supervisor, cli):  # noqa: F811
+def test_old_job_files_are_removed_and_a_run_whose_worker_vanished_is_failed(app, client, db, tree, supervisor,  # noqa: F811
+                                                                             cli):  # noqa: F811
     job = start_ledger(client, supervisor.headers)
     stored = db.session.get(Job, uuid.UUID(job["id"]))
     stored.created_at = datetime.now(UTC) - timedelta(days=8)
@@ -183,6 +184,8 @@ def test_old_job_files_are_removed_and_a_run_whose_worker_vanished_is_failed(cli
     assert cli.invoke(args=["jobs", "run", "jobs_prune"]).exit_code == 0
 
     response = client.get(f"/api/jobs/{job['id']}/download", headers=supervisor.headers)
-    assert assert_error(response, 409)["reason"] == "job_not_done"
+    assert assert_error(response, 404)["reason"] == "job_file_expired"
+    assert client.get(f"/api/jobs/{job['id']}", headers=supervisor.headers).json["download_url"] is None
+    assert not app.extensions["zoufang_storage"].exists(f"jobs/{job['id']}.csv")
     db.session.refresh(stalled)
     assert stalled.state == "failed" and "stopped during the run" in stalled.last_error
