@@ -31,6 +31,6 @@ RUN mkdir -p /app/instance && chown zoufang:zoufang /app/instance
 USER zoufang
 
 EXPOSE 8000
-# Workers per container: WEB_CONCURRENCY (default 2); scale out with more containers.
-# --timeout 300: a 100,000-row ledger export takes tens of seconds to build.
-CMD ["sh", "-c", "zoufang db upgrade && zoufang storage check && exec gunicorn --bind 0.0.0.0:8000 --workers \"${WEB_CONCURRENCY:-2}\" --timeout 300 --access-logfile - 'backend:create_app()'"]
+# Workers per container: WEB_CONCURRENCY (default 2); scale out with more containers. Long work
+# (ledgers) runs in the jobs worker, the same image with `zoufang jobs worker` (docker-compose.yml).
+CMD ["sh", "-c", "zoufang db upgrade && zoufang storage check && exec gunicorn --bind 0.0.0.0:8000 --workers \"${WEB_CONCURRENCY:-2}\" --access-logfile - 'backend:create_app()'"]

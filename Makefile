@@ -43,10 +43,14 @@ PWA_SOURCES := pwa/index.html pwa/vite.config.js pwa/package.json \
 
 .PHONY: run test bench mutation soak-sync pwa clean
 
+# The jobs worker (exports, the schedule: docs/jobs.md) runs beside gunicorn in one shell: Ctrl-C
+# stops both, and when gunicorn ends the worker is stopped too (SIGINT: running jobs finish first).
 run: $(RUN_STAMP) pwa
 	$(BIN)/zoufang db upgrade
 	$(BIN)/zoufang seed-demo
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --timeout 300 --access-logfile - 'backend:create_app()'
+	$(BIN)/zoufang jobs worker & worker=$$!; \
+	trap 'kill -INT $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile - 'backend:create_app()'
 
 test: $(TEST_STAMP) pwa
 	$(BIN)/zoufang db upgrade

@@ -57,6 +57,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     limiter.init_app(app)
     storage.init_app(app)
+    from backend.jobs import tasks
+
+    tasks.init_app(app)
     register_error_handlers(app)
     _register_request_id(app)
     _register_blueprints(app)
@@ -79,6 +82,7 @@ def _register_blueprints(app: Flask) -> None:
     from backend.geo.routes import blp as geo_blp
     from backend.hotspots.routes import hotspots_blp, inspections_blp
     from backend.households.routes import blp as households_blp
+    from backend.jobs.routes import blp as jobs_blp
     from backend.metrics.routes import blp as metrics_blp
     from backend.review.routes import blp as review_blp
     from backend.sync.routes import blp as sync_blp
@@ -87,7 +91,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (health.blp, auth_blp, devices_blp, users_blp, areas_blp, audit_blp, categories_blp,
                       households_blp, visits_blp, hotspots_blp, inspections_blp, photos_blp, blobs_blp,
                       uploads_blp, record_evidence_blueprint(), sync_blp, review_blp, geo_blp, metrics_blp,
-                      exports_blp):
+                      exports_blp, jobs_blp):
         api.register_blueprint(blueprint)
     app.register_blueprint(web.blp)
 

@@ -26,6 +26,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(sync_group)
     app.cli.add_command(storage_group)
+    app.cli.add_command(jobs_group)
 
 
 def _fail(exc: AppError) -> click.ClickException:
@@ -163,6 +164,51 @@ def expire_uploads_command() -> None:
     dropped = uploads.expire_old()
     db.session.commit()
     click.echo(f"Dropped {dropped} expired uploads.")
+
+
+@click.group("jobs", help="Background jobs (huey).")
+def jobs_group() -> None:
+    pass
+
+
+@jobs_group.command("worker")
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Jobs run at once (threads).")
+@click.option("--no-periodic", is_flag=True, help="Run queued jobs only, not the schedule.")
+def jobs_worker_command(workers: int, no_periodic: bool) -> None:
+    """Run queued jobs and the schedule until stopped (Ctrl-C or SIGTERM finish the running jobs first)."""
+    import logging
+
+    from flask import current_app
+    from huey.consumer import Consumer
+
+    queue = current_app.extensions["zoufang_jobs"]
+    # What ran, retried or failed, on standard error as gunicorn's log is.
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("[%(asctime)s] [%(process)d] [%(levelname)s] %(name)s: %(message)s"))
+    for name in ("huey", "backend"):
+        logging.getLogger(name).addHandler(handler)
+        logging.getLogger(name).setLevel(current_app.config["LOG_LEVEL"])
+    # At most two seconds between looks at an idle SQLite queue; Redis wakes the worker at once.
+    Consumer(queue.huey, workers=workers, periodic=not no_periodic, max_delay=2.0).run()
+
+
+@jobs_group.command("run")
+@click.argument("kind")
+def jobs_run_command(kind: str) -> None:
+    """Run one of the scheduler's jobs here and now (sync_prune, upload_expiry, rates_snapshot, …), as a job."""
+    from backend.jobs import periodic, service, tasks
+
+    if kind not in periodic.SCHEDULE:
+        raise click.ClickException(f"Not a scheduled job: {kind}. Known: {', '.join(periodic.SCHEDULE)}.")
+    job = service.start(actor=None, kind=kind, params={}, area_code=None)
+    db.session.commit()
+    try:
+        tasks.run_job(job.id, final=True, separately=False)
+    except Exception:  # kept on the job: shown below
+        pass
+    db.session.refresh(job)
+    click.echo(f"{kind}: {job.state} {job.result or job.last_error}")
 
 
 @click.command("seed-demo")

@@ -108,6 +108,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RATE_LIMIT_STORAGE_URL", "", str,
             "Where the sign-in rate limit counts: empty for a table in the app's database (holds across processes "
             "and machines), `redis://host:6379/0` for Redis, `memory://` for one process only."),
+    Setting("REDIS_URL", "", str,
+            "Where background jobs wait: empty for a SQLite file in the instance directory (`jobs.sqlite3`, one "
+            "machine), `redis://host:6379/0` for Redis (app and worker processes on several machines)."),
     Setting("SYNC_RETENTION_DAYS", 90, _positive_int,
             "`zoufang sync prune` drops change-log entries (superseded, deleted) older than this; "
             "a phone whose cursor is older rebuilds its mirror."),

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from flask import has_request_context, request
@@ -17,6 +20,20 @@ SessionLike = Session | scoped_session[AppSession]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 READING_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_reading: ContextVar[bool] = ContextVar("zoufang_reading", default=False)
+
+
+@contextlib.contextmanager
+def reading() -> Iterator[None]:
+    """Transactions begun inside only read, like a GET's: on SQLite they take no write lock.
+
+    For work outside a request that reads for long (a ledger job), so phones keep pushing.
+    """
+    token = _reading.set(True)
+    try:
+        yield
+    finally:
+        _reading.reset(token)
 
 
 def configure_engine(engine: Engine) -> None:
@@ -47,8 +64,8 @@ def configure_engine(engine: Engine) -> None:
         # WAL mode: SQLite fails it at once ("database is locked"). So anything that
         # may write takes the write lock up front and waits its turn (busy timeout).
         # Read requests begin deferred; their one write, the token's last-used time,
-        # is best-effort.
-        reading = has_request_context() and request.method in READING_METHODS
+        # is best-effort. So does work that says it only reads (``reading``).
+        reading = _reading.get() or (has_request_context() and request.method in READING_METHODS)
         connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 

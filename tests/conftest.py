@@ -31,7 +31,7 @@ FIXTURES = Path(os.environ.get("ZOUFANG_TEST_FIXTURES")
                 or Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures")
 # Tests whose skipping in CI means something was not tested. A postgres test belongs to
 # the PostgreSQL run only: its skip in the SQLite run is expected.
-MUST_RUN_IN_CI = ("postgres", "browser", "fixtures")
+MUST_RUN_IN_CI = ("postgres", "browser", "fixtures", "redis")
 SQLITE_CANNOT_PROVE = ("SQLite has a single writer, so a pass here proves no lock: "
                        "this test runs on PostgreSQL (ZOUFANG_TEST_DATABASE_URL)")
 
@@ -92,7 +92,8 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     url = TEST_DATABASE_URL or f"sqlite:///{instance / 'test.sqlite3'}"
     if url.startswith("postgresql"):
         reset_postgres(url)
-    app = create_app({"DATABASE_URL": url, "INSTANCE_DIR": str(instance), "TESTING": True})
+    # Jobs run inside the request that starts them; tests/jobs/ start real workers where that matters.
+    app = create_app({"DATABASE_URL": url, "INSTANCE_DIR": str(instance), "TESTING": True, "JOBS_IMMEDIATE": True})
     with app.app_context():
         flask_migrate.upgrade()
     yield app

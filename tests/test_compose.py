@@ -39,8 +39,17 @@ def environment(service: dict[str, Any]) -> dict[str, str | None]:
 
 
 def test_services_exist(services: dict[str, Any]) -> None:
-    missing = {"db", "minio", "app"} - services.keys()
+    missing = {"db", "minio", "redis", "app", "worker"} - services.keys()
     assert not missing, f"{COMPOSE_FILE.name} lacks the service(s) {sorted(missing)}"
+
+
+def test_the_worker_runs_jobs_with_the_apps_settings_on_redis(services: dict[str, Any]) -> None:
+    worker = services["worker"]
+    assert worker["command"][:3] == ["zoufang", "jobs", "worker"], worker["command"]
+    assert environment(worker) == environment(services["app"]), (
+        "the worker must read the same database, store and queue as the app")
+    assert environment(worker)[PREFIX + "REDIS_URL"].startswith("redis://redis:"), (
+        "app and worker replicas share the queue only through Redis")
 
 
 def test_app_sets_every_setting(services: dict[str, Any]) -> None:
@@ -151,3 +160,10 @@ def test_dockerfile_port_matches_compose(services: dict[str, Any]) -> None:
         f"app's ports in {COMPOSE_FILE.name} map to container port(s) {sorted(published)}, "
         f"but gunicorn listens on {sorted(bound)} ({DOCKERFILE.name})"
     )
+
+
+def test_no_request_needs_a_long_gunicorn_timeout() -> None:
+    # Ledgers are jobs now (docs/jobs.md): gunicorn keeps its default 30 s in the image and in `make run`.
+    for path in (DOCKERFILE, ROOT / "Makefile"):
+        gunicorn = [line for line in path.read_text(encoding="utf-8").splitlines() if "gunicorn --bind" in line]
+        assert gunicorn and not any("--timeout" in line for line in gunicorn), (path.name, gunicorn)

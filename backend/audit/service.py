@@ -39,7 +39,9 @@ def record(*, actor: User | None, action: str, entity: str, entity_id: Any,
     next flushes or commits (a sync push writes a hundred at once), and dropped with it on
     rollback.
     """
-    db.session.info.setdefault(PENDING_EVENTS, []).append({
+    # The row first, then the list: reading an expired actor's id can autoflush, and the flush
+    # takes the pending list away (a list fetched before it would receive the row and be lost).
+    row = {
         "at": utcnow(),
         "actor_id": actor.id if actor is not None else None,
         "actor_name": actor.username if actor is not None else CLI_ACTOR,
@@ -51,7 +53,8 @@ def record(*, actor: User | None, action: str, entity: str, entity_id: Any,
         "after": jsonable(after) if after else None,
         "request_id": g.get("request_id") if has_request_context() else None,
         "ip": request.remote_addr if has_request_context() else None,
-    })
+    }
+    db.session.info.setdefault(PENDING_EVENTS, []).append(row)
 
 
 @event.listens_for(Session, "before_flush")

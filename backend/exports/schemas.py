@@ -1,8 +1,7 @@
-"""Query arguments and response documentation of /api/exports."""
+"""Query arguments and documentation of /api/exports."""
 
 from __future__ import annotations
 
-from backend.errors import ErrorSchema
 from backend.records.schemas import RecordQueryArgsSchema
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -17,12 +16,8 @@ class ExportArgsSchema(RecordQueryArgsSchema):
         exclude = ("limit", "cursor")
 
 
-ERROR = {"description": "Error", "content": {"application/json": {"schema": ErrorSchema}}}
-BINARY = {"schema": {"type": "string", "format": "binary"}}
-
-
-def download_doc(fmt: str) -> dict:
-    """The OpenAPI responses of one ledger format."""
-    return {200: {"description": "The ledger, as an attachment (Content-Disposition names it)",
-                  "content": {MIMETYPES[fmt]: BINARY}},
-            403: ERROR, 404: ERROR}
+def start_doc(fmt: str) -> str:
+    """What a client does after starting a ledger of this format."""
+    return (f"Answers 202 with the job (and its URL in Location). Poll GET /api/jobs/{{id}} for its progress; "
+            f"when its state is done, GET its download_url for the {fmt.upper()} file ({MIMETYPES[fmt]}). "
+            "The export is written to the audit when the file is.")

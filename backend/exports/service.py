@@ -5,6 +5,9 @@ server-side cursor in batches of plain columns (household, author and area joine
 query; area names and category labels loaded once; photo counts and flags, inspections,
 one query per batch), each row goes straight into a temporary file, and the route streams
 that file back. Filters are those of the record lists.
+
+A ledger is a job (``backend.jobs``): the request that asks for one gets 202 and the job,
+a worker writes the file into the object store, and the job's download link serves it.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import ColumnElement, select, union_all
+from sqlalchemy import ColumnElement, func, select, union_all
 
 from backend.accounts.models import User
 from backend.areas import service as areas_service
@@ -32,6 +35,8 @@ from backend.extensions import db
 from backend.hotspots.models import Hotspot, Inspection
 from backend.hotspots.service import HOTSPOT
 from backend.households.models import Household
+from backend.jobs import service as jobs_service
+from backend.jobs.models import Job
 from backend.records import reads
 from backend.records.kinds import Kind
 from backend.visits.models import Visit
@@ -90,9 +95,54 @@ class _Kind:
 KINDS = {"visits": _Kind("走访台账", VISIT, VISIT_COLUMNS), "hotspots": _Kind("乱点整治台账", HOTSPOT, HOTSPOT_COLUMNS)}
 
 
+def start_ledger(*, actor: User, name: str, fmt: str, filters: dict[str, Any]) -> Job:
+    """A queued ledger job over the actor's area, or the area asked for (404 outside theirs)."""
+    area = filters.get("area")
+    root = areas_service.get_area(actor=actor, code=area) if area else actor.area
+    return jobs_service.start(actor=actor, kind="ledger", area_code=root.code,
+                              params={"name": name, "format": fmt, "filters": _as_query(filters)})
+
+
+def _as_query(filters: dict[str, Any]) -> dict[str, str]:
+    """The parsed filters as the query strings they came from, to keep in the job as JSON."""
+    def text(value: Any) -> str:
+        if isinstance(value, datetime):
+            return value.isoformat()
+        if isinstance(value, tuple):
+            return ",".join(str(number) for number in value)
+        return str(value)
+
+    return {key: text(value) for key, value in filters.items() if value is not None}
+
+
+def _run_ledger(job: Job, run: jobs_service.Run) -> dict[str, Any]:
+    """The job's work: write the ledger as its starter may see it now, store it, audit it."""
+    from backend.exports.schemas import MIMETYPES, ExportArgsSchema
+
+    with run.reading():
+        actor = db.session.get(User, job.created_by_id)
+        if actor is None or not actor.active:
+            raise jobs_service.JobRefused("The user who asked for this ledger is no longer active.")
+        name, fmt = job.params["name"], job.params["format"]
+        filters = ExportArgsSchema().load(job.params["filters"])
+        ledger = write_ledger(actor=actor, name=name, fmt=fmt, run=run, **filters)
+    try:
+        data = ledger.file.read()
+    finally:
+        ledger.file.close()
+    jobs_service.store_result(job, data, extension=fmt)
+    record_export(actor=actor, ledger=ledger)
+    return {"rows": ledger.rows, "size": ledger.size, "filename": ledger.filename,
+            "ascii_filename": ledger.ascii_filename, "mimetype": MIMETYPES[fmt]}
+
+
+jobs_service.register("ledger", _run_ledger, label="台账导出 Ledger export")
+
+
 def write_ledger(*, actor: User, name: str, fmt: str, area: str | None = None, since: datetime | None = None,
                  until: datetime | None = None, status: str | None = None, author: int | None = None,
-                 bbox: tuple[float, float, float, float] | None = None) -> Ledger:
+                 bbox: tuple[float, float, float, float] | None = None,
+                 run: jobs_service.Run | None = None) -> Ledger:
     """The actor's visits or hotspots matching the list filters, written to a temporary xlsx or csv file."""
     kind = KINDS[name]
     root = areas_service.get_area(actor=actor, code=area) if area else actor.area
@@ -100,18 +150,32 @@ def write_ledger(*, actor: User, name: str, fmt: str, area: str | None = None, s
                                                 status=status, author=author, bbox=bbox)
     zone = ZoneInfo(current_app.config["TIMEZONE"])
     rows = (_visit_rows if name == "visits" else _hotspot_rows)(actor, conditions, zone)
+    if run is not None:
+        total = db.session.scalar(select(func.count()).select_from(kind.spec.model).where(*conditions)) or 0
+        rows = _counted(rows, total, run)
     if fmt == "xlsx":
         file, count = write_xlsx(title=kind.title, columns=kind.columns, rows=rows)
     else:
         file, count = write_csv(columns=kind.columns, rows=rows)
     size = file.seek(0, 2)
     file.seek(0)
+    if run is not None:
+        run.progress(99, 100, "已写完 Written")
     today = datetime.now(zone).date().isoformat()
     filters = {key: value for key, value in {"area": area, "since": since, "until": until, "status": status,
                                              "author": author, "bbox": bbox}.items() if value is not None}
     return Ledger(name=name, fmt=fmt, file=file, rows=count, size=size, area_code=root.code, filters=filters,
                   filename=f"{kind.title}-{UNSAFE_IN_FILENAME.sub('_', root.name)}-{today}.{fmt}",
                   ascii_filename=f"{name}-{root.code}-{today}.{fmt}")
+
+
+def _counted(rows: Iterator[tuple[Any, ...]], total: int, run: jobs_service.Run) -> Iterator[tuple[Any, ...]]:
+    """The rows, telling the job how far along it is once a batch (the last tenth is the file's saving)."""
+    run.progress(0, 1, f"0 / {total}")
+    for number, row in enumerate(rows, start=1):
+        yield row
+        if number % BATCH == 0:
+            run.progress(number * 9, total * 10, f"{number} / {total}")
 
 
 def record_export(*, actor: User, ledger: Ledger) -> None:

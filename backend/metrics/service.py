@@ -150,14 +150,21 @@ def county_days(start: date | None, end: date | None) -> Days:
     return Days(zone, today, start, end)
 
 
-def _root(actor: User, area: str | None) -> Area:
-    """The area a report is about: the one asked for (404 outside the actor's), else the actor's own."""
-    return areas_service.get_area(actor=actor, code=area) if area else actor.area
+def _root(actor: User | None, area: str | None) -> Area:
+    """The area a report is about: the one asked for (404 outside the actor's), else the actor's own.
+
+    ``actor`` None is the server's own work (the daily snapshot), which names its area.
+    """
+    if area:
+        return areas_service.get_area(actor=actor, code=area)
+    if actor is None:
+        raise ValueError("a report for no actor needs an area")
+    return actor.area
 
 
 # --- reports -----------------------------------------------------------------------
 
-def coverage(*, actor: User, area: str | None = None, start: date | None = None,
+def coverage(*, actor: User | None, area: str | None = None, start: date | None = None,
              end: date | None = None) -> CoverageReport:
     """Households, visits and follow-ups of an area and each of its children."""
     days = county_days(start, end)
@@ -188,12 +195,12 @@ def coverage(*, actor: User, area: str | None = None, start: date | None = None,
                   .where(Visit.deleted.is_(False), Visit.follow_up_due < days.today, ~followed_up),
                   actor=actor, root=root, area_column=Visit.area_code),
     ]
-    total, children = _rows(actor, root, CoverageRow, tallies)
+    total, children = _rows(root, CoverageRow, tallies)
     return CoverageReport(area=root, start=days.start, end=days.end, today=days.today, timezone=days.zone.key,
                           total=total, children=children)
 
 
-def rectification(*, actor: User, area: str | None = None) -> RectificationReport:
+def rectification(*, actor: User | None, area: str | None = None) -> RectificationReport:
     """Hotspots listed, closed, overdue and relapsed in an area and each of its children."""
     zone = county_zone()
     today = local_today(zone)
@@ -207,7 +214,7 @@ def rectification(*, actor: User, area: str | None = None) -> RectificationRepor
                     _count_if(or_(Hotspot.deadline <= today, closed)).label("due"))
              .select_from(Hotspot).where(Hotspot.deleted.is_(False)))
     tallies = [_by_child(query, actor=actor, root=root, area_column=Hotspot.area_code)]
-    total, children = _rows(actor, root, RectificationRow, tallies)
+    total, children = _rows(root, RectificationRow, tallies)
     return RectificationReport(area=root, today=today, timezone=zone.key, total=total, children=children)
 
 
@@ -226,7 +233,7 @@ def _child_code(root: Area) -> ColumnElement[str]:
     return func.substr(Area.path, literal_column(str(len(root.path) + 1)), literal_column(str(CODE_LENGTH)))
 
 
-def _by_child(query: Select[*tuple[Any, ...]], *, actor: User, root: Area,
+def _by_child(query: Select[*tuple[Any, ...]], *, actor: User | None, root: Area,
               area_column: Any) -> dict[str, dict[str, int]]:
     """Run ``query`` (labelled counts over one table) over ``root``'s subtree in scope, added up by child.
 
@@ -248,11 +255,12 @@ def _by_child(query: Select[*tuple[Any, ...]], *, actor: User, root: Area,
     return tally
 
 
-def _rows(actor: User, root: Area, row_type: type, tallies: list[dict[str, dict[str, int]]]) -> tuple[Any, list[Any]]:
+def _rows(root: Area, row_type: type, tallies: list[dict[str, dict[str, int]]]) -> tuple[Any, list[Any]]:
     """The area's row (everything in its subtree) and one row per child, in code order."""
     total = row_type(code=root.code, name=root.name, level=root.level)
     children = {child.code: row_type(code=child.code, name=child.name, level=child.level)
-                for child in areas_service.list_areas(actor=actor, parent=root.code)}
+                for child in db.session.scalars(select(Area).where(Area.parent_code == root.code)
+                                                .order_by(Area.code))}
     for tally in tallies:
         for code, values in tally.items():
             for row in (total, children.get(code)):

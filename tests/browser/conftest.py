@@ -24,6 +24,7 @@ from backend import create_app
 from backend.extensions import db
 from backend.seed import seed_demo
 from backend.web import PWA_DIST
+from tests.jobs.worker import consuming
 from tests.sync.conftest import Device
 
 # Where the phone says it is: 东岭村, the demo cadre's village.
@@ -50,8 +51,9 @@ def live_server(empty_database_url, tmp_path) -> Iterator[LiveServer]:
 
 
 @contextmanager
-def served(database_url: str, instance_dir: Path, **settings: Any) -> Iterator[LiveServer]:
-    """A live app with these settings on a free port, serving the built PWA."""
+def served(database_url: str, instance_dir: Path, *, worker: bool = True, **settings: Any) -> Iterator[LiveServer]:
+    """A live app with these settings on a free port, serving the built PWA; with ``worker``, its jobs'
+    queue is worked by a consumer in this process, as `make run` starts one beside gunicorn."""
     if not (PWA_DIST / "index.html").is_file():
         pytest.skip("pwa/dist is not built (make pwa)")
     app = create_app({"DATABASE_URL": database_url, "INSTANCE_DIR": str(instance_dir), **settings})
@@ -61,7 +63,11 @@ def served(database_url: str, instance_dir: Path, **settings: Any) -> Iterator[L
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
+        if worker:
+            with consuming(app):
+                yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
+        else:
+            yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
     finally:
         server.shutdown()
         thread.join(timeout=5)

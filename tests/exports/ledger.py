@@ -17,8 +17,14 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def download(client, headers: dict[str, str], path: str, **query: Any):
-    """GET the ledger; the response after checking it is a complete attachment."""
-    response = client.get(f"/api/exports/{path}", headers=headers, query_string=query)
+    """Start the ledger's job, see it done, fetch its file; the response after checking it is a complete
+    attachment. The app's jobs run inside the request that starts them (tests/conftest.py)."""
+    started = client.post(f"/api/exports/{path}", headers=headers, query_string=query)
+    assert started.status_code == 202, started.get_data(as_text=True)
+    assert started.headers["Location"] == f"/api/jobs/{started.json['id']}"
+    job = client.get(started.headers["Location"], headers=headers).json
+    assert (job["state"], job["progress"]) == ("done", 100), job
+    response = client.get(job["download_url"], headers=headers)
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.headers["Content-Disposition"].startswith("attachment;")
     assert int(response.headers["Content-Length"]) == len(response.data)

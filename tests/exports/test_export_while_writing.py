@@ -3,7 +3,8 @@
 On SQLite a transaction that has read cannot start writing once another connection has
 committed since ("database is locked" at once, whatever the busy timeout), and a large
 ledger reads for seconds while phones keep pushing. Here the push commits in the middle of
-the export's read, on a database where requests really commit.
+the export's read, on a database where requests really commit, and the ledger is written by
+the job's task taken from the app's queue (SQLite file), as a worker takes it.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from backend.extensions import db
 from backend.visits.models import Visit
 from tests.exports.ledger import csv_rows
 from tests.factories import bearer
+from tests.jobs.worker import work_off
 from tests.sync.conftest import COUNTY, committing_app, mutation, visit_fields  # noqa: F401
 
 
@@ -51,8 +53,15 @@ def test_an_export_overlapping_a_push_is_answered_and_audited(committing_app, mo
 
     monkeypatch.setattr(exports_service, "_labels", labels_while_a_phone_pushes)
 
-    response = app.test_client().get("/api/exports/visits.csv", headers=bearer(token))
+    client = app.test_client()
+    started = client.post("/api/exports/visits.csv", headers=bearer(token))
+    assert started.status_code == 202, started.get_data(as_text=True)
+    assert started.json["state"] == "queued"
+    assert work_off(app) == 1  # the worker's step, here: take the queued task and run it
 
+    job = client.get(started.headers["Location"], headers=bearer(token)).json
+    assert job["state"] == "done", job
+    response = client.get(job["download_url"], headers=bearer(token))
     assert response.status_code == 200, response.get_data(as_text=True)
     _header, ledger = csv_rows(response)
     with app.app_context():

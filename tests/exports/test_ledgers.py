@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from backend.audit.models import AuditEvent
+from backend.jobs.models import Job
 from tests.evidence.conftest import attach, generated_jpeg, gps_exif, new_household, new_visit, upload
 from tests.exports.ledger import HOTSPOT_HEADERS, VISIT_HEADERS, csv_rows, download, rows, sheet
 from tests.factories import login_headers
@@ -303,16 +304,17 @@ def test_hotspots_csv_shows_times_and_dates_as_text(client, hotspots, supervisor
 @pytest.mark.parametrize("path", ["visits.xlsx", "visits.csv", "hotspots.xlsx", "hotspots.csv"])
 def test_only_supervisors_and_admins_take_ledgers(client, tree, path):
     for role in ("cadre", "inspector"):
-        assert assert_error(client.get(f"/api/exports/{path}", headers=login_headers(role, tree.V1, role)),
+        assert assert_error(client.post(f"/api/exports/{path}", headers=login_headers(role, tree.V1, role)),
                             403)["reason"] == "forbidden"
-    assert assert_error(client.get(f"/api/exports/{path}"), 401)["reason"] == "token_missing"
-    assert client.get(f"/api/exports/{path}", headers=login_headers("admin", tree.A, "admin")).status_code == 200
+    assert assert_error(client.post(f"/api/exports/{path}"), 401)["reason"] == "token_missing"
+    assert client.post(f"/api/exports/{path}", headers=login_headers("admin", tree.A, "admin")).status_code == 202
 
 
-def test_an_area_outside_yours_does_not_exist(client, tree, supervisor):  # noqa: F811
-    response = client.get("/api/exports/visits.xlsx", headers=supervisor.headers, query_string={"area": tree.B})
+def test_an_area_outside_yours_does_not_exist(client, db, tree, supervisor):  # noqa: F811
+    response = client.post("/api/exports/visits.xlsx", headers=supervisor.headers, query_string={"area": tree.B})
 
     assert assert_error(response, 404)["reason"] == "not_found"
+    assert db.session.scalars(select(Job)).all() == []
 
 
 def test_the_download_is_named_after_the_area_and_the_county_day(app, client, visits, supervisor):  # noqa: F811
@@ -353,9 +355,11 @@ def test_the_audit_keeps_times_and_boxes_of_the_filters(client, visits, supervis
     assert event.after["filters"]["bbox"] == [119.8, 29.4, 120, 29.5]
 
 
-def test_a_head_request_builds_no_ledger_and_writes_no_audit(client, db, visits, supervisor):  # noqa: F811
-    response = client.head("/api/exports/visits.xlsx", headers=supervisor.headers)
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_a_ledger_is_only_started_by_post_and_a_get_builds_nothing(client, db, visits, supervisor, method):  # noqa: F811
+    response = client.open("/api/exports/visits.xlsx", method=method, headers=supervisor.headers)
     db.session.rollback()
 
-    assert response.status_code == 405 and response.headers["Allow"] == "GET"
+    assert response.status_code == 405 and "POST" in response.headers["Allow"]
     assert db.session.scalars(select(AuditEvent).where(AuditEvent.entity == "export")).all() == []
+    assert db.session.scalars(select(Job)).all() == []

@@ -1,7 +1,7 @@
-// Ledgers (走访台账, 乱点整治台账) downloaded as Excel or CSV with progress. Not through api():
-// the body is a file read in chunks, so the bytes received can be counted against
-// Content-Length. The server builds the whole file before it answers, so there is a first
-// phase ("generating") with nothing to count.
+// Ledgers (走访台账, 乱点整治台账) as Excel or CSV, with progress. Asking for one starts a job on
+// the server (202 and the job); the job is polled while a worker writes the file ("generating",
+// with the job's own percent), then its file is fetched in chunks, counted against
+// Content-Length ("downloading"). Not through api(): that reads JSON, and the file is bytes.
 import { ApiError } from './client.js'
 import { dayRange } from './county.js'
 import { session } from '../session.js'
@@ -44,34 +44,27 @@ export function ledgerQuery({ area, from, to, status, author } = {}, zone) {
   return query
 }
 
+export const POLL_MS = 1000
+
 /**
  * Download a ledger. onProgress({phase: 'generating'|'downloading'|'done', received, total,
- * percent}). Resolves {blob, filename}; throws ApiError (status 0: network or cancelled).
+ * percent, text}). Resolves {blob, filename}; throws ApiError (status 0: network or cancelled;
+ * a job that failed on the server: its status 500 and reason job_failed).
  */
-export async function downloadLedger({ ledger, format, query = {}, signal, onProgress = () => {} }) {
+export async function downloadLedger({ ledger, format, query = {}, signal, onProgress = () => {}, pollMs = POLL_MS }) {
   const url = new URL(`/api/exports/${ledger}.${format}`, location.origin)
   for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value)
-  onProgress({ phase: 'generating', received: 0, total: null, percent: null })
-  let response
-  try {
-    response = await fetch(url, {
-      headers: session.token ? { Authorization: `Bearer ${session.token}` } : {},
-      credentials: 'omit', cache: 'no-store', signal,
-    })
-  } catch (error) {
-    throw cancelledOrOffline(error)
-  }
-  if (!response.ok) {
-    let body = null
-    try {
-      body = await response.json()
-    } catch {
-      body = null
+  onProgress({ phase: 'generating', received: 0, total: null, percent: null, text: '' })
+  let job = await (await request(url, { method: 'POST', signal })).json()
+  while (job.state !== 'done') {
+    if (job.state === 'failed') {
+      throw new ApiError(500, { code: 500, message: job.last_error || 'The export failed.', reason: 'job_failed' })
     }
-    const error = new ApiError(response.status, body)
-    if (response.status === 401 && session.token) session.expired(error)
-    throw error
+    onProgress({ phase: 'generating', received: 0, total: null, percent: job.progress, text: job.progress_text })
+    await wait(pollMs, signal)
+    job = await (await request(new URL(`/api/jobs/${job.id}`, location.origin), { signal })).json()
   }
+  const response = await request(new URL(job.download_url, location.origin), { signal })
   const total = Number(response.headers.get('Content-Length')) || null
   const filename = filenameFromDisposition(response.headers.get('Content-Disposition'), `${ledger}.${format}`)
   const chunks = []
@@ -92,6 +85,43 @@ export async function downloadLedger({ ledger, format, query = {}, signal, onPro
   const blob = new Blob(chunks, { type: response.headers.get('Content-Type') || 'application/octet-stream' })
   onProgress({ phase: 'done', received, total: total ?? received, percent: 100 })
   return { blob, filename }
+}
+
+/** fetch with the device token; an error answer becomes ApiError (a 401 signs the session out). */
+async function request(url, { method = 'GET', signal } = {}) {
+  let response
+  try {
+    response = await fetch(url, {
+      method, headers: session.token ? { Authorization: `Bearer ${session.token}` } : {},
+      credentials: 'omit', cache: 'no-store', signal,
+    })
+  } catch (error) {
+    throw cancelledOrOffline(error)
+  }
+  if (!response.ok) {
+    let body = null
+    try {
+      body = await response.json()
+    } catch {
+      body = null
+    }
+    const error = new ApiError(response.status, body)
+    if (response.status === 401 && session.token) session.expired(error)
+    throw error
+  }
+  return response
+}
+
+/** Resolves after ms, or rejects as cancelled when the signal aborts first. */
+function wait(ms, signal) {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(cancelledOrOffline({ name: 'AbortError' }))
+    const timer = setTimeout(resolve, ms)
+    signal?.addEventListener('abort', () => {
+      clearTimeout(timer)
+      reject(cancelledOrOffline({ name: 'AbortError' }))
+    }, { once: true })
+  })
 }
 
 function cancelledOrOffline(error) {
