@@ -18,6 +18,7 @@ import marshmallow as ma
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.orm.instrumentation import manager_of_class
 
 from backend.areas import service as areas_service
 from backend.areas.models import Area
@@ -245,7 +246,7 @@ def create(kind: Kind[M], *, actor: User, writer: str, record_id: uuid.UUID,
     cleaned = _checked_create(kind, actor, fields)
     # Built as a row loaded from the database would be, without an attribute event per
     # column: the INSERT is ours (``_insert_new_records``), it reads the values from here.
-    record = kind.model._sa_class_manager.new_instance()
+    record = manager_of_class(kind.model).new_instance()
     record.__dict__.update(_with_defaults(kind.model, {
         **cleaned, "id": record_id, "version": 1, "deleted": False, "created_by_id": actor.id,
         "updated_by_id": actor.id, "field_versions": {name: [1, writer] for name in cleaned}}))

@@ -3,7 +3,7 @@
 // with the job's own percent), then its file is fetched in chunks, counted against
 // Content-Length ("downloading"). Not through api(): that reads JSON, and the file is bytes.
 import { ApiError } from './client.js'
-import { dayRange } from './county.js'
+import { dayRange } from '../time.js'
 import { session } from '../session.js'
 
 export const LEDGERS = ['visits', 'hotspots']

@@ -1,2 +1,0 @@
-// The dashboard's numbers live in src/charts/numbers.js; ExportProgress.vue still imports them from here.
-export * from '../../charts/numbers.js'
