@@ -5,11 +5,6 @@ export default {
     list: '列表',
     map: '地图',
     empty: '本辖区暂无乱点（联网同步后显示）',
-    // The field screens take a status's words from the server's lifecycle (lifecycles.js);
-    // these serve the exports screen.
-    status: {
-      listed: '已挂牌', rectifying: '整治中', acceptance_requested: '待验收', closed: '已销号', relapsed: '反弹',
-    },
     risk: { high: '高风险', medium: '中风险', low: '低风险' },
     result: { rectified: '已整改', in_progress: '整改中', relapsed: '反弹' },
     review: { pending: '待审核', approved: '审核通过', rejected: '审核不通过', returned: '退回修改' },
@@ -63,10 +58,6 @@ export default {
     list: 'List',
     map: 'Map',
     empty: 'No hotspots in your area (they appear after a sync)',
-    status: {
-      listed: 'Listed', rectifying: 'Rectifying', acceptance_requested: 'Awaiting acceptance', closed: 'Closed',
-      relapsed: 'Relapsed',
-    },
     risk: { high: 'High risk', medium: 'Medium risk', low: 'Low risk' },
     result: { rectified: 'Rectified', in_progress: 'In progress', relapsed: 'Relapsed' },
     review: { pending: 'Pending review', approved: 'Approved', rejected: 'Not approved', returned: 'Returned' },
