@@ -275,6 +275,29 @@ def test_failures_of_unknown_names_are_audited_once_a_lock_with_their_count(clie
     assert all(audit_actions(db, f"sprayed{n}") == [] for n in range(7))
 
 
+def test_the_trail_of_failed_sign_ins_is_filed_under_the_accounts_area(client, db, tree):
+    """An area's admin reads the trail of their area: each event names the sign-in, the
+    account's area (none for a name nobody has), whether the name exists, and the lock's end."""
+    make_user("wang", tree.V1)
+    before = utcnow()
+    for _ in range(5):
+        login(client, "wang", "wrong-password")
+        login(client, "nobody", "wrong-password")
+    after = utcnow()
+
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.entity_id.in_(["wang", "nobody"]))
+                                .order_by(AuditEvent.id)).all()
+    trail = [(e.action, e.entity, e.entity_id, e.area_code) for e in events]
+    assert trail == [("auth.login_failed", "login", "wang", tree.V1)] * 5 + [
+        ("auth.locked", "login", "wang", tree.V1), ("auth.locked", "login", "nobody", None)]
+    wang_lock, nobody_lock = events[-2].after, events[-1].after
+    assert (wang_lock["failures"], wang_lock["known"]) == (5, True)
+    assert (nobody_lock["failures"], nobody_lock["known"]) == (5, False)
+    throttle = db.session.get(LoginThrottle, "wang")
+    assert before <= throttle.last_failure_at <= after
+    assert str(throttle.locked_until.isoformat())[:16] == str(wang_lock["locked_until"])[:16]
+
+
 def test_throttle_rows_that_hold_nothing_are_pruned_as_failures_come(client, db, tree):
     now = utcnow()
     old, recent = now - timedelta(minutes=16), now - timedelta(minutes=5)
