@@ -275,6 +275,34 @@ def test_failures_of_unknown_names_are_audited_once_a_lock_with_their_count(clie
     assert all(audit_actions(db, f"sprayed{n}") == [] for n in range(7))
 
 
+def test_a_hash_of_older_cost_is_replaced_at_sign_in_and_the_password_still_works(client, db, tree):
+    """Raising the hashing cost reaches every account as its owner next signs in."""
+    from argon2 import PasswordHasher, extract_parameters
+
+    from backend.accounts import service as accounts_service
+
+    user = make_user("wang", tree.V1)
+    user.password_hash = PasswordHasher(time_cost=1, memory_cost=512, parallelism=1).hash(PASSWORD)
+    db.session.commit()
+
+    assert login(client, "wang").status_code == 200
+
+    stored = db.session.get(type(user), user.id).password_hash
+    assert extract_parameters(stored) == extract_parameters(accounts_service._hasher.hash("x"))
+    assert login(client, "wang").status_code == 200
+
+
+def test_a_sign_in_is_audited_as_the_user_on_the_new_device(client, db, tree):
+    user = make_user("wang", tree.V1)
+
+    assert login(client, "wang", device_name="红米 12").status_code == 200
+
+    device = db.session.scalar(select(DeviceToken).where(DeviceToken.user_id == user.id))
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "auth.login"))
+    assert (event.actor_id, event.entity, event.entity_id, event.area_code, event.after) == (
+        user.id, "device_token", str(device.id), tree.V1, {"name": "红米 12"})
+
+
 def test_the_trail_of_failed_sign_ins_is_filed_under_the_accounts_area(client, db, tree):
     """An area's admin reads the trail of their area: each event names the sign-in, the
     account's area (none for a name nobody has), whether the name exists, and the lock's end."""
