@@ -155,6 +155,25 @@ def in_db(app, query):
             db.session.remove()
 
 
+def add_demo_hotspot(app, hotspot_id) -> None:
+    """A hotspot in the demo inspector's village, written by them as the server writes records."""
+    def add() -> bool:
+        from sqlalchemy import select
+
+        from backend.accounts.models import User
+        from backend.hotspots import service as hotspots_service
+        from backend.records import writes
+
+        inspector = db.session.scalar(select(User).where(User.username == "demo-inspector"))
+        writes.create(hotspots_service.HOTSPOT, actor=inspector, writer="user:seed", record_id=hotspot_id,
+                      fields={"area_code": "990101100201", "name": "东岭村出租房集中区",
+                              "category": "rental_cluster", "lat": 29.4515, "lon": 119.8869})
+        db.session.commit()
+        return True
+
+    in_db(app, add)
+
+
 def wait_for(app, query, what: str, timeout: float = SYNC_WAIT_S):
     """Poll the server's database until ``query`` is truthy; its value."""
     deadline = time.monotonic() + timeout

@@ -6,11 +6,10 @@ from __future__ import annotations
 import uuid
 
 from playwright.sync_api import expect
-from sqlalchemy import select
 
 from backend.extensions import db
 from backend.hotspots.models import Hotspot
-from tests.browser.conftest import demo_passwords, in_db, wait_for
+from tests.browser.conftest import add_demo_hotspot, demo_passwords, wait_for
 from tests.browser.test_offline import shot, sign_in_and_install
 
 
@@ -19,19 +18,7 @@ def test_an_inspector_takes_the_next_step_offline_from_the_kept_lifecycle(live_s
     password = demo_passwords(app)["demo-inspector"]
     hotspot_id = uuid.uuid4()
 
-    def add_hotspot():
-        from backend.accounts.models import User
-        from backend.hotspots import service as hotspots_service
-        from backend.records import writes
-
-        inspector = db.session.scalar(select(User).where(User.username == "demo-inspector"))
-        writes.create(hotspots_service.HOTSPOT, actor=inspector, writer="user:seed", record_id=hotspot_id,
-                      fields={"area_code": "990101100201", "name": "东岭村出租房集中区",
-                              "category": "rental_cluster", "lat": 29.4515, "lon": 119.8869})
-        db.session.commit()
-        return True
-
-    in_db(app, add_hotspot)
+    add_demo_hotspot(app, hotspot_id)
     page = phone.new_page()
     sign_in_and_install(page, url, "demo-inspector", password)
     page.goto(url + "/hotspots")

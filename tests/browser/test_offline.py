@@ -22,7 +22,15 @@ from backend.extensions import db
 from backend.hotspots.models import Hotspot, Inspection
 from backend.households.models import Household
 from backend.visits.models import Visit
-from tests.browser.conftest import PHONE_POSITION, SYNC_WAIT_S, demo_passwords, in_db, sign_in, wait_for
+from tests.browser.conftest import (
+    PHONE_POSITION,
+    SYNC_WAIT_S,
+    add_demo_hotspot,
+    demo_passwords,
+    in_db,
+    sign_in,
+    wait_for,
+)
 from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.browser
@@ -191,19 +199,7 @@ def test_an_inspection_with_before_and_after_photos(live_server, phone):
     password = demo_passwords(app)["demo-inspector"]
     hotspot_id = uuid.uuid4()
 
-    def add_hotspot():
-        from backend.accounts.models import User
-        from backend.hotspots import service as hotspots_service
-        from backend.records import writes as records_service
-
-        inspector = db.session.scalar(select(User).where(User.username == "demo-inspector"))
-        records_service.create(hotspots_service.HOTSPOT, actor=inspector, writer="user:seed", record_id=hotspot_id,
-                               fields={"area_code": "990101100201", "name": "东岭村出租房集中区",
-                                       "category": "rental_cluster", "lat": 29.4515, "lon": 119.8869})
-        db.session.commit()
-        return True
-
-    in_db(app, add_hotspot)
+    add_demo_hotspot(app, hotspot_id)
     page = phone.new_page()
     sign_in_and_install(page, url, "demo-inspector", password)
     page.goto(url + "/hotspots")
